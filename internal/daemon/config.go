@@ -1,0 +1,80 @@
+package daemon
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+)
+
+// Config is berthd's configuration; JSON keys are docker's daemon.json names.
+type Config struct {
+	DataRoot           string             `json:"data-root,omitempty"`
+	ExecRoot           string             `json:"exec-root,omitempty"`
+	Hosts              []string           `json:"hosts,omitempty"`
+	LogLevel           string             `json:"log-level,omitempty"`
+	Debug              bool               `json:"debug,omitempty"`
+	Pidfile            string             `json:"pidfile,omitempty"`
+	TLS                bool               `json:"tls,omitempty"`
+	TLSVerify          bool               `json:"tlsverify,omitempty"`
+	TLSCACert          string             `json:"tlscacert,omitempty"`
+	TLSCert            string             `json:"tlscert,omitempty"`
+	TLSKey             string             `json:"tlskey,omitempty"`
+	DefaultRuntime     string             `json:"default-runtime,omitempty"`
+	Runtimes           map[string]Runtime `json:"runtimes,omitempty"`
+	InsecureRegistries []string           `json:"insecure-registries,omitempty"`
+	RegistryMirrors    []string           `json:"registry-mirrors,omitempty"`
+	Labels             []string           `json:"labels,omitempty"`
+}
+
+// Runtime is an OCI runtime binary berthd may run containers with.
+type Runtime struct {
+	Path string   `json:"path"`
+	Args []string `json:"runtimeArgs,omitempty"`
+}
+
+// Defaults returns the configuration used when neither flags nor daemon.json say otherwise.
+func Defaults() Config {
+	return Config{
+		DataRoot:           "/var/lib/berth",
+		ExecRoot:           "/run/berth",
+		LogLevel:           "info",
+		DefaultRuntime:     "runc",
+		InsecureRegistries: []string{"127.0.0.0/8"},
+	}
+}
+
+// DefaultSocket is where berthd listens when no host is configured.
+func (c Config) DefaultSocket() string {
+	return "unix://" + strings.TrimRight(c.ExecRoot, "/") + "/berth.sock"
+}
+
+// LoadFile overlays the keys of a daemon.json onto cfg and returns the set of keys it held. A missing
+// file at the default path is fine; unknown keys are refused as docker does, so a typo never silently
+// does nothing.
+func LoadFile(path string, mustExist bool, cfg *Config) (map[string]bool, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && !mustExist {
+		return map[string]bool{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read daemon config: %w", err)
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return nil, fmt.Errorf("daemon config %s is not valid JSON: %w", path, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(cfg); err != nil {
+		return nil, fmt.Errorf("daemon config %s: %w", path, err)
+	}
+	set := map[string]bool{}
+	for k := range keys {
+		set[k] = true
+	}
+	return set, nil
+}

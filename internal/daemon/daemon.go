@@ -1,0 +1,254 @@
+// Package daemon wires berthd together: it takes the data root lock, opens the stores, builds the
+// services and the API server, and shuts them down in order. It holds no business logic.
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	apiimage "github.com/moby/moby/api/types/image"
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/internal/content"
+	"github.com/berth-project/berth/internal/host"
+	"github.com/berth-project/berth/internal/image"
+	"github.com/berth-project/berth/internal/metadata"
+	"github.com/berth-project/berth/internal/server"
+	imagerouter "github.com/berth-project/berth/internal/server/router/image"
+	systemrouter "github.com/berth-project/berth/internal/server/router/system"
+	"github.com/berth-project/berth/internal/snapshot/overlay"
+)
+
+// Daemon is a running berthd.
+type Daemon struct {
+	cfg    Config
+	log    *slog.Logger
+	lock   *os.File
+	db     *metadata.DB
+	server *server.Server
+	errc   <-chan error
+}
+
+// Start brings the daemon up and starts serving; it returns once the sockets accept connections.
+func Start(cfg Config, log *slog.Logger) (*Daemon, error) {
+	d := &Daemon{cfg: cfg, log: log}
+	if err := d.start(); err != nil {
+		d.close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Daemon) start() error {
+	cfg := d.cfg
+	if err := os.MkdirAll(cfg.DataRoot, 0o711); err != nil {
+		return fmt.Errorf("create data root: %w", err)
+	}
+	if err := os.MkdirAll(cfg.ExecRoot, 0o700); err != nil {
+		return fmt.Errorf("create exec root: %w", err)
+	}
+	if err := d.takeLock(); err != nil {
+		return err
+	}
+	if cfg.Pidfile != "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.Pidfile), 0o755); err != nil {
+			return err
+		}
+		if err := metadata.WriteFile(cfg.Pidfile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+			return fmt.Errorf("write pidfile: %w", err)
+		}
+	}
+	db, err := metadata.Open(filepath.Join(cfg.DataRoot, "metadata.db"))
+	if err != nil {
+		return err
+	}
+	d.db = db
+	cs, err := content.New(filepath.Join(cfg.DataRoot, "content"))
+	if err != nil {
+		return fmt.Errorf("open content store: %w", err)
+	}
+	layers, err := overlay.New(filepath.Join(cfg.DataRoot, "overlay"))
+	if err != nil {
+		return fmt.Errorf("open layer store: %w", err)
+	}
+	images, err := image.New(cs, layers, db, d.log.With("component", "image"))
+	if err != nil {
+		return err
+	}
+	id, err := engineID(cfg.DataRoot)
+	if err != nil {
+		return err
+	}
+	sysCfg := systemrouter.Config{
+		ID:              id,
+		DataRoot:        cfg.DataRoot,
+		ExecRoot:        cfg.ExecRoot,
+		Debug:           cfg.Debug,
+		DefaultRuntime:  cfg.DefaultRuntime,
+		Runtimes:        runtimes(cfg),
+		InsecureCIDRs:   cfg.InsecureRegistries,
+		RegistryMirrors: cfg.RegistryMirrors,
+		Labels:          cfg.Labels,
+	}
+	d.server = server.New(d.log.With("component", "api"),
+		systemrouter.New(systemBackend{images}, sysCfg, host.Read(), d.log),
+		imagerouter.New(images, &http.Client{Timeout: 0}),
+	)
+	tlsConfig, err := d.tlsConfig()
+	if err != nil {
+		return err
+	}
+	hosts := cfg.Hosts
+	if len(hosts) == 0 {
+		hosts = []string{cfg.DefaultSocket()}
+	}
+	ls, err := d.server.Listen(hosts, tlsConfig)
+	if err != nil {
+		return err
+	}
+	d.errc = d.server.Serve(ls)
+	d.log.Info("berthd started", "data_root", cfg.DataRoot, "hosts", strings.Join(hosts, ","), "pid", os.Getpid())
+	return nil
+}
+
+// takeLock makes sure no other daemon uses the data root.
+func (d *Daemon) takeLock() error {
+	path := filepath.Join(d.cfg.DataRoot, "berthd.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		raw, _ := os.ReadFile(path)
+		f.Close()
+		holder := strings.TrimSpace(string(raw))
+		if holder == "" {
+			holder = "unknown"
+		}
+		return fmt.Errorf("data root %s is in use by another berthd (pid %s); stop it or pick another --data-root", d.cfg.DataRoot, holder)
+	}
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	d.lock = f
+	return nil
+}
+
+func (d *Daemon) tlsConfig() (*tls.Config, error) {
+	cfg := d.cfg
+	if !cfg.TLS && !cfg.TLSVerify {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("load TLS certificate: %w", err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if cfg.TLSVerify {
+		pem, err := os.ReadFile(cfg.TLSCACert)
+		if err != nil {
+			return nil, fmt.Errorf("read TLS CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("no certificates found in %s", cfg.TLSCACert)
+		}
+		tc.ClientCAs, tc.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
+	return tc, nil
+}
+
+// Errors reports fatal serving errors.
+func (d *Daemon) Errors() <-chan error { return d.errc }
+
+// Shutdown stops serving, waiting up to timeout for requests in flight, and releases the stores.
+func (d *Daemon) Shutdown(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var err error
+	if d.server != nil {
+		err = d.server.Shutdown(ctx)
+	}
+	d.close()
+	d.log.Info("berthd stopped")
+	return err
+}
+
+func (d *Daemon) close() {
+	if d.db != nil {
+		d.db.Close()
+	}
+	if d.cfg.Pidfile != "" && d.lock != nil {
+		os.Remove(d.cfg.Pidfile)
+	}
+	for _, h := range d.cfg.Hosts {
+		if p, ok := strings.CutPrefix(h, "unix://"); ok && d.lock != nil {
+			os.Remove(p)
+		}
+	}
+	if len(d.cfg.Hosts) == 0 && d.lock != nil {
+		os.Remove(strings.TrimPrefix(d.cfg.DefaultSocket(), "unix://"))
+	}
+	if d.lock != nil {
+		d.lock.Close()
+	}
+}
+
+// engineID returns the daemon's stable identity, made on first start.
+func engineID(root string) (string, error) {
+	path := filepath.Join(root, "engine-id")
+	raw, err := os.ReadFile(path)
+	if err == nil && len(strings.TrimSpace(string(raw))) > 0 {
+		return strings.TrimSpace(string(raw)), nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	h := hex.EncodeToString(b)
+	id := h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	return id, metadata.WriteFile(path, []byte(id+"\n"), 0o600)
+}
+
+// runtimes lists the configured OCI runtimes, adding runc and crun when they are installed.
+func runtimes(cfg Config) map[string]string {
+	out := map[string]string{}
+	for name, rt := range cfg.Runtimes {
+		out[name] = rt.Path
+	}
+	for _, name := range []string{"runc", "crun"} {
+		if _, ok := out[name]; ok {
+			continue
+		}
+		if p, err := exec.LookPath(name); err == nil {
+			out[name] = p
+		}
+	}
+	return out
+}
+
+// systemBackend adapts the services to what the system router asks.
+type systemBackend struct{ images *image.Service }
+
+func (b systemBackend) ImageCount() (int, error) { return b.images.Count() }
+
+func (b systemBackend) ImageDiskUsage(ctx context.Context) ([]apiimage.Summary, int64, error) {
+	return b.images.DiskUsage(ctx)
+}

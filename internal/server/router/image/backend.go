@@ -1,0 +1,26 @@
+// Package image serves the /images endpoints.
+package image
+
+import (
+	"context"
+	"io"
+
+	"github.com/moby/moby/api/types/image"
+	"github.com/opencontainers/go-digest"
+
+	"github.com/berth-project/berth/api/filters"
+	imagesvc "github.com/berth-project/berth/internal/image"
+)
+
+// Backend is the image service as these routes use it.
+type Backend interface {
+	List(ctx context.Context, f filters.Args) ([]image.Summary, error)
+	Inspect(ctx context.Context, name string) (*image.InspectResponse, error)
+	History(ctx context.Context, name string) ([]image.HistoryResponseItem, error)
+	Tag(ctx context.Context, source, repo, tag string) error
+	Remove(ctx context.Context, name string, force bool) ([]image.DeleteResponse, error)
+	Prune(ctx context.Context, f filters.Args) (*image.PruneReport, error)
+	Load(ctx context.Context, r io.Reader, progress imagesvc.Progress) error
+	Save(ctx context.Context, names []string, w io.Writer) error
+	Import(ctx context.Context, r io.Reader, opts imagesvc.ImportOptions) (digest.Digest, error)
+}

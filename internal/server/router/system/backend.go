@@ -1,0 +1,29 @@
+// Package system serves the daemon-wide endpoints: ping, version, info and disk usage.
+package system
+
+import (
+	"context"
+
+	"github.com/moby/moby/api/types/image"
+)
+
+// Backend is what the system routes need from the daemon.
+type Backend interface {
+	// ImageCount is the number of images in the store.
+	ImageCount() (int, error)
+	// ImageDiskUsage returns every image with its sizes and the total size of all layers.
+	ImageDiskUsage(ctx context.Context) ([]image.Summary, int64, error)
+}
+
+// Config is the static part of /info.
+type Config struct {
+	ID              string
+	DataRoot        string
+	ExecRoot        string
+	Debug           bool
+	DefaultRuntime  string
+	Runtimes        map[string]string // name -> path
+	InsecureCIDRs   []string
+	RegistryMirrors []string
+	Labels          []string
+}
