@@ -37,7 +37,17 @@ func (s *Service) List(ctx context.Context, f filters.Args) ([]image.Summary, er
 		if !match(img) {
 			continue
 		}
-		out = append(out, summary(img, snap.sharedSize(img, shared)))
+		sum := summary(img, snap.sharedSize(img, shared))
+		if patterns := f.Get("reference"); len(patterns) > 0 {
+			// Like docker, show only the names the reference filter matched.
+			sum.RepoTags = sum.RepoTags[:0]
+			for _, r := range img.Refs {
+				if refMatches(r, patterns) {
+					sum.RepoTags = append(sum.RepoTags, familiar(r))
+				}
+			}
+		}
+		out = append(out, sum)
 	}
 	return out, nil
 }
@@ -158,18 +168,24 @@ func (snap *snapshot) matcher(f filters.Args) (func(*Image) bool, error) {
 // matchesReference applies docker's reference filter: a glob on the familiar name, with or without tag.
 func matchesReference(img *Image, patterns []string) bool {
 	for _, ref := range img.Refs {
-		fam := familiar(ref)
-		name := familiarName(ref)
-		for _, p := range patterns {
-			if ok, _ := path.Match(p, fam); ok {
-				return true
-			}
-			if ok, _ := path.Match(p, name); ok {
-				return true
-			}
-			if named, err := reference.ParseNormalizedNamed(p); err == nil && named.String() == ref {
-				return true
-			}
+		if refMatches(ref, patterns) {
+			return true
+		}
+	}
+	return false
+}
+
+func refMatches(ref string, patterns []string) bool {
+	fam, name := familiar(ref), familiarName(ref)
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, fam); ok {
+			return true
+		}
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+		if named, err := reference.ParseNormalizedNamed(p); err == nil && named.String() == ref {
+			return true
 		}
 	}
 	return false
