@@ -101,6 +101,20 @@ func New(host string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// dial opens a raw connection to the daemon, for the requests that take the connection over
+// (attach, exec start).
+func (c *Client) dial(ctx context.Context) (net.Conn, error) {
+	d := &net.Dialer{Timeout: 30 * time.Second}
+	conn, err := d.DialContext(ctx, c.proto, c.addr)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, &ConnectionError{Host: c.host, Err: err}
+	}
+	return conn, nil
+}
+
 func newTransport(proto, addr string) *http.Transport {
 	dialer := &net.Dialer{Timeout: 30 * time.Second}
 	t := &http.Transport{
@@ -182,6 +196,24 @@ type request struct {
 // do sends req and returns the response when its status is 2xx; otherwise it closes the body
 // and returns the mapped error.
 func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
+	hreq, err := c.newHTTPRequest(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(hreq)
+	if err != nil {
+		return nil, c.transportError(ctx, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		return nil, responseError(resp, req.method)
+	}
+	return resp, nil
+}
+
+// newHTTPRequest builds the HTTP request for req: versioned path (negotiating first), query and
+// headers.
+func (c *Client) newHTTPRequest(ctx context.Context, req request) (*http.Request, error) {
 	path := req.path
 	if !req.unversioned {
 		v, err := c.negotiate(ctx)
@@ -213,15 +245,7 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
 	if c.userAgent != "" {
 		hreq.Header.Set("User-Agent", c.userAgent)
 	}
-	resp, err := c.http.Do(hreq)
-	if err != nil {
-		return nil, c.transportError(ctx, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
-		defer resp.Body.Close()
-		return nil, responseError(resp, req.method)
-	}
-	return resp, nil
+	return hreq, nil
 }
 
 func (c *Client) urlHost() string {

@@ -57,12 +57,18 @@ func Binary(t testing.TB, name string) string {
 		}
 		buildDir = dir
 	}
-	out := filepath.Join(buildDir, name)
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/"+name)
-	cmd.Dir = moduleRoot()
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", name, err, b)
+	progs := []string{name}
+	if name == "berthd" {
+		progs = append(progs, "berth-shim") // berthd finds its shim beside itself
 	}
+	for _, p := range progs {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(buildDir, p), "./cmd/"+p)
+		cmd.Dir = moduleRoot()
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", p, err, b)
+		}
+	}
+	out := filepath.Join(buildDir, name)
 	builtBins[name] = out
 	return out
 }

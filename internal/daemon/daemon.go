@@ -20,10 +20,15 @@ import (
 	"strings"
 	"time"
 
+	apievents "github.com/moby/moby/api/types/events"
 	apiimage "github.com/moby/moby/api/types/image"
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/content"
+	"github.com/berth-project/berth/internal/events"
+	"github.com/berth-project/berth/internal/runtime"
+	containerrouter "github.com/berth-project/berth/internal/server/router/container"
 	"github.com/berth-project/berth/internal/host"
 	"github.com/berth-project/berth/internal/image"
 	"github.com/berth-project/berth/internal/metadata"
@@ -89,6 +94,28 @@ func (d *Daemon) start() error {
 	if err != nil {
 		return err
 	}
+	bus := events.New()
+	rts := map[string]*runtime.Runtime{}
+	for name, path := range runtimes(cfg) {
+		rt, err := runtime.New(name, path, filepath.Join(cfg.ExecRoot, "runtime", name))
+		if err != nil {
+			return err
+		}
+		rts[name] = rt
+	}
+	shimPath, err := helperBinary("berth-shim")
+	if err != nil {
+		return err
+	}
+	containers, err := container.New(filepath.Join(cfg.DataRoot, "containers"), images, layers, container.Runner{
+		ExecRoot: filepath.Join(cfg.ExecRoot, "containers"), ShimPath: shimPath, Runtimes: rts,
+		DefaultRuntime: cfg.DefaultRuntime, InitPath: initBinary(),
+	}, bus, d.log.With("component", "container"))
+	if err != nil {
+		return err
+	}
+	images.SetUsers(containers)
+	containers.Restore(context.Background())
 	id, err := engineID(cfg.DataRoot)
 	if err != nil {
 		return err
@@ -105,8 +132,9 @@ func (d *Daemon) start() error {
 		Labels:          cfg.Labels,
 	}
 	d.server = server.New(d.log.With("component", "api"),
-		systemrouter.New(systemBackend{images}, sysCfg, host.Read(), d.log),
+		systemrouter.New(systemBackend{images, containers, bus}, sysCfg, host.Read(), d.log),
 		imagerouter.New(images, &http.Client{Timeout: 0}),
+		containerrouter.New(containers),
 	)
 	tlsConfig, err := d.tlsConfig()
 	if err != nil {
@@ -244,8 +272,45 @@ func runtimes(cfg Config) map[string]string {
 	return out
 }
 
+// helperBinary finds a berth helper program beside berthd, else on PATH.
+func helperBinary(name string) (string, error) {
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), name)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%s not found beside berthd or on PATH: build it with 'make build'", name)
+	}
+	return p, nil
+}
+
+// initBinary finds the minimal init that --init runs as PID 1.
+func initBinary() string {
+	for _, name := range []string{"docker-init", "tini", "catatonit"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
 // systemBackend adapts the services to what the system router asks.
-type systemBackend struct{ images *image.Service }
+type systemBackend struct {
+	images     *image.Service
+	containers *container.Service
+	events     *events.Bus
+}
+
+func (b systemBackend) SubscribeEvents(since time.Time) ([]apievents.Message, <-chan apievents.Message, func()) {
+	return b.events.Subscribe(since)
+}
+
+func (b systemBackend) ContainerCounts() (total, running, paused, stopped int) {
+	return b.containers.Counts()
+}
 
 func (b systemBackend) ImageCount() (int, error) { return b.images.Count() }
 

@@ -28,8 +28,21 @@ func (s *Service) Remove(ctx context.Context, name string, force bool) ([]image.
 		if err != nil {
 			return err
 		}
+		user, running, inUse := s.userOf(img.ID)
+		byID := ref == "" || strings.Contains(ref, "@")
+		if inUse && byID {
+			if running {
+				return errdefs.Conflictf("conflict: unable to delete %s (cannot be forced) - image is being used by running container %s", shortID(img.ID), user[:12])
+			}
+			if !force {
+				return errdefs.Conflictf("conflict: unable to delete %s (must be forced) - image is being used by stopped container %s", shortID(img.ID), user[:12])
+			}
+		}
+		if inUse && !byID && !force && len(img.Refs)+len(img.Digests) == 1 {
+			return errdefs.Conflictf("conflict: unable to remove repository reference %q (must force) - container %s is using its referenced image %s", name, user[:12], shortID(img.ID))
+		}
 		untag := []string{ref}
-		if ref == "" || strings.Contains(ref, "@") {
+		if byID {
 			untag = append(img.Refs, img.Digests...)
 			if !force && len(img.Refs) > 0 && !singleRepository(img.Refs) {
 				return errdefs.Conflictf("conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories", shortID(img.ID))
@@ -43,8 +56,8 @@ func (s *Service) Remove(ctx context.Context, name string, force bool) ([]image.
 			out = append(out, image.DeleteResponse{Untagged: familiar(r)})
 			left--
 		}
-		if left > 0 {
-			return nil
+		if left > 0 || inUse {
+			return nil // a container still needs the image: it stays, untagged
 		}
 		deleted = true
 		out = append(out, image.DeleteResponse{Deleted: img.ID.String()})
@@ -103,6 +116,9 @@ func (s *Service) Prune(ctx context.Context, f filters.Args) (*image.PruneReport
 	report := &image.PruneReport{ImagesDeleted: []image.DeleteResponse{}}
 	var victims []digest.Digest
 	for _, img := range snap.sorted() {
+		if _, _, inUse := s.userOf(img.ID); inUse {
+			continue
+		}
 		if (all || len(img.Refs) == 0) && match(img) {
 			victims = append(victims, img.ID)
 		}

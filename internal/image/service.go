@@ -101,6 +101,24 @@ type Service struct {
 
 	cacheMu sync.Mutex
 	cache   map[digest.Digest]*parsed
+
+	users Users
+}
+
+// Users tells which images containers are built on; the container service provides it.
+type Users interface {
+	// ImageUser returns a container using image id and whether it runs.
+	ImageUser(id digest.Digest) (containerID string, running, inUse bool)
+}
+
+// SetUsers wires the container service in once both exist.
+func (s *Service) SetUsers(u Users) { s.users = u }
+
+func (s *Service) userOf(id digest.Digest) (string, bool, bool) {
+	if s.users == nil {
+		return "", false, false
+	}
+	return s.users.ImageUser(id)
 }
 
 type parsed struct {
@@ -341,6 +359,7 @@ func (s *Service) GC(ctx context.Context) (int64, error) {
 	blobs := map[digest.Digest]bool{}
 	chains := map[digest.Digest]bool{}
 	for _, img := range snap.images {
+		// An image record only goes while no container uses it, so its layers are safe here.
 		blobs[img.ID] = true
 		blobs[img.ManifestDigest] = true
 		for _, l := range img.Manifest.Layers {

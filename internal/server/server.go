@@ -51,6 +51,10 @@ type Server struct {
 	routes []compiled
 	log    *slog.Logger
 	http   []*http.Server
+	// base is the parent of every request context; Shutdown cancels it so long streams
+	// (wait, logs -f, events, attach) end instead of holding the daemon up.
+	base   context.Context
+	cancel context.CancelFunc
 }
 
 var varPattern = regexp.MustCompile(`\{([a-zA-Z]+)(:\.\*)?\}`)
@@ -58,6 +62,7 @@ var varPattern = regexp.MustCompile(`\{([a-zA-Z]+)(:\.\*)?\}`)
 // New builds a server from routers.
 func New(log *slog.Logger, routers ...Router) *Server {
 	s := &Server{log: log}
+	s.base, s.cancel = context.WithCancel(context.Background())
 	for _, rt := range routers {
 		for _, r := range rt.Routes() {
 			var names []string
@@ -256,7 +261,7 @@ func listen(addr string, tlsConfig *tls.Config) (net.Listener, error) {
 func (s *Server) Serve(ls []net.Listener) <-chan error {
 	errc := make(chan error, len(ls))
 	for _, l := range ls {
-		hs := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
+		hs := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, BaseContext: func(net.Listener) context.Context { return s.base }}
 		s.http = append(s.http, hs)
 		go func(l net.Listener) {
 			if err := hs.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -269,6 +274,7 @@ func (s *Server) Serve(ls []net.Listener) <-chan error {
 
 // Shutdown stops accepting requests and waits for running ones until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.cancel()
 	var first error
 	for _, hs := range s.http {
 		if err := hs.Shutdown(ctx); err != nil && first == nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/berth-project/berth/internal/cli"
+	"github.com/berth-project/berth/internal/cli/command/container"
 	"github.com/berth-project/berth/internal/cli/command/image"
 	"github.com/berth-project/berth/internal/cli/command/system"
 	"github.com/berth-project/berth/internal/cli/config"
@@ -66,9 +67,13 @@ func NewRootCommand(c *cli.Cli) *cobra.Command {
 // cobra commands built by the same constructors as their `image` counterparts.
 func addCommands(root *cobra.Command, c *cli.Cli) {
 	root.AddCommand(
+		container.NewContainerCommand(c),
 		image.NewImageCommand(c),
 		system.NewSystemCommand(c),
 
+		common(container.NewRunCommand(c)),
+		common(container.NewExecCommand(c)),
+		common(container.NewPsCommand(c)),
 		common(image.NewImagesCommand(c)),
 		common(system.NewVersionCommand(c)),
 		common(system.NewInfoCommand(c)),
@@ -81,6 +86,7 @@ func addCommands(root *cobra.Command, c *cli.Cli) {
 		image.NewSaveCommand(c),
 		image.NewTagCommand(c),
 	)
+	root.AddCommand(container.TopLevelCommands(c)...)
 }
 
 func common(cmd *cobra.Command) *cobra.Command {

@@ -75,7 +75,7 @@ func Write(out io.Writer, f Format, header map[string]string, rows []any) error 
 	if err != nil {
 		return fmt.Errorf("template parsing error: %w", err)
 	}
-	if err := headerTmpl.Execute(tw, header); err != nil {
+	if err := headerTmpl.Execute(tw, headerRow(header)); err != nil {
 		return err
 	}
 	if _, err := tw.Write([]byte("\n")); err != nil {
@@ -85,6 +85,17 @@ func Write(out io.Writer, f Format, header map[string]string, rows []any) error 
 		return err
 	}
 	return tw.Flush()
+}
+
+// headerRow is the data of a table's header row: each field name maps to its column title.
+// Fields that take an argument in rows (Label "name") are methods here.
+type headerRow map[string]string
+
+// Label is the title of a {{.Label "name"}} column, as docker makes it: the last dot-separated
+// part of the label's name, dashes and underscores as spaces, in upper case.
+func (h headerRow) Label(name string) string {
+	parts := strings.Split(name, ".")
+	return strings.ToUpper(strings.NewReplacer("-", " ", "_", " ").Replace(parts[len(parts)-1]))
 }
 
 // ExecuteOne renders a single object (version, info): "json" prints it as one JSON line, any

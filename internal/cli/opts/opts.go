@@ -1,5 +1,6 @@
-// Package opts holds the flag value types of the CLI: repeatable lists and filters, shown in help
-// with docker's type names ("list", "filter").
+// Package opts holds the flag value types of the CLI (repeatable lists, filters, maps, sizes,
+// ulimits, device limits, mounts, networks), shown in help with docker's type names ("list",
+// "filter", "map", "bytes", ...), and the validators that check values as they are given.
 package opts
 
 import (
@@ -12,12 +13,19 @@ import (
 
 // List is a repeatable string flag (-c a -c b).
 type List struct {
-	values   []string
-	validate func(string) error
+	values    []string
+	validate  func(string) error
+	normalize func(string) (string, error)
 }
 
 // NewList returns an empty List; validate (optional) checks each value as it is given.
 func NewList(validate func(string) error) *List { return &List{validate: validate} }
+
+// NewNormalizedList returns an empty List whose values pass through normalize as they are given:
+// it returns the value to keep, or why the value is refused.
+func NewNormalizedList(normalize func(string) (string, error)) *List {
+	return &List{normalize: normalize}
+}
 
 func (l *List) String() string {
 	if len(l.values) == 0 {
@@ -33,9 +41,19 @@ func (l *List) Set(v string) error {
 			return err
 		}
 	}
+	if l.normalize != nil {
+		n, err := l.normalize(v)
+		if err != nil {
+			return err
+		}
+		v = n
+	}
 	l.values = append(l.values, v)
 	return nil
 }
+
+// Len is the number of values given.
+func (l *List) Len() int { return len(l.values) }
 
 // Type is the name shown in help.
 func (l *List) Type() string { return "list" }

@@ -219,3 +219,79 @@ func syncFS(dir string) error {
 	defer unix.Close(fd)
 	return unix.Syncfs(fd)
 }
+
+// A container's writable layer lives in root/containers/<id>/{upper,work,merged}.
+func (s *Store) rwDir(id string) string { return filepath.Join(s.root, "containers", id) }
+
+// UpperDir is where a container's changes to its image land.
+func (s *Store) UpperDir(id string) string { return filepath.Join(s.rwDir(id), "upper") }
+
+// MergedDir is where a container's root filesystem is mounted.
+func (s *Store) MergedDir(id string) string { return filepath.Join(s.rwDir(id), "merged") }
+
+// CreateRW makes the writable layer of container id.
+func (s *Store) CreateRW(id string) error {
+	for _, d := range []string{"upper", "work", "merged"} {
+		if err := os.MkdirAll(filepath.Join(s.rwDir(id), d), 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MountRW mounts container id's writable layer over chain (bottom first) at its merged directory,
+// unless it is mounted already (after a daemon restart the mount survives with the container).
+func (s *Store) MountRW(id string, chain []digest.Digest) (string, error) {
+	merged := s.MergedDir(id)
+	if mounted(merged) {
+		return merged, nil
+	}
+	if len(chain) == 0 {
+		return "", errdefs.InvalidArgumentf("image has no layers to run")
+	}
+	opts := "lowerdir=" + s.LowerDirs(chain) + ",upperdir=" + s.UpperDir(id) + ",workdir=" + filepath.Join(s.rwDir(id), "work")
+	if len(opts) >= unix.Getpagesize() {
+		return "", errdefs.InvalidArgumentf("image has too many layers (%d) for one overlay mount", len(chain))
+	}
+	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+		return "", fmt.Errorf("mount container rootfs: %w", err)
+	}
+	return merged, nil
+}
+
+// UnmountRW unmounts container id's root filesystem if it is mounted.
+func (s *Store) UnmountRW(id string) error {
+	merged := s.MergedDir(id)
+	if !mounted(merged) {
+		return nil
+	}
+	if err := unix.Unmount(merged, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("unmount container rootfs: %w", err)
+	}
+	return nil
+}
+
+// RemoveRW unmounts and deletes container id's writable layer.
+func (s *Store) RemoveRW(id string) error {
+	if err := s.UnmountRW(id); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(filepath.Join(s.root, "tmp"), "remove-")
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(s.rwDir(id), filepath.Join(tmp, "rw")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		os.Remove(tmp)
+		return err
+	}
+	return os.RemoveAll(tmp)
+}
+
+// mounted reports whether dir is a mount point (its device differs from its parent's).
+func mounted(dir string) bool {
+	var st, parent unix.Stat_t
+	if unix.Lstat(dir, &st) != nil || unix.Lstat(filepath.Dir(dir), &parent) != nil {
+		return false
+	}
+	return st.Dev != parent.Dev
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/berth-project/berth/internal/cli"
+	"github.com/berth-project/berth/internal/cli/command/container"
 	"github.com/berth-project/berth/internal/cli/command/image"
 	"github.com/berth-project/berth/internal/cli/inspect"
 	"github.com/berth-project/berth/internal/errdefs"
@@ -17,17 +18,21 @@ func objectTypeNames() []string {
 	return []string{"config", "container", "image", "network", "node", "plugin", "secret", "service", "task", "volume"}
 }
 
-// inspector fetches one kind of object for `berth inspect`.
+// inspector fetches one kind of object for `berth inspect`; size asks for sizes where the kind
+// has them (containers).
 type inspector struct {
 	kind string
-	get  func(ctx context.Context, c *cli.Cli, ref string) (any, []byte, error)
+	get  func(ctx context.Context, c *cli.Cli, ref string, size bool) (any, []byte, error)
 }
 
 // inspectors lists the object kinds berth can inspect, in the order a bare reference is tried.
-// Container, volume and network inspectors join this list as those commands arrive.
+// Volume and network inspectors join this list as those commands arrive.
 func inspectors() []inspector {
 	return []inspector{
-		{kind: "image", get: image.Get},
+		{kind: "container", get: container.Get},
+		{kind: "image", get: func(ctx context.Context, c *cli.Cli, ref string, _ bool) (any, []byte, error) {
+			return image.Get(ctx, c, ref)
+		}},
 	}
 }
 
@@ -64,7 +69,7 @@ func runInspect(ctx context.Context, c *cli.Cli, o inspectOptions) error {
 	}
 	return inspect.Print(c.Out(), o.refs, o.format, func(ref string) (any, []byte, error) {
 		for _, in := range candidates {
-			obj, raw, err := in.get(ctx, c, ref)
+			obj, raw, err := in.get(ctx, c, ref, o.size)
 			if err == nil {
 				return obj, raw, nil
 			}

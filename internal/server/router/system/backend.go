@@ -3,6 +3,9 @@ package system
 
 import (
 	"context"
+	"time"
+
+	"github.com/moby/moby/api/types/events"
 
 	"github.com/moby/moby/api/types/image"
 )
@@ -11,6 +14,10 @@ import (
 type Backend interface {
 	// ImageCount is the number of images in the store.
 	ImageCount() (int, error)
+	// SubscribeEvents returns past events since the given time and a channel of new ones.
+	SubscribeEvents(since time.Time) ([]events.Message, <-chan events.Message, func())
+	// ContainerCounts counts containers by state.
+	ContainerCounts() (total, running, paused, stopped int)
 	// ImageDiskUsage returns every image with its sizes and the total size of all layers.
 	ImageDiskUsage(ctx context.Context) ([]image.Summary, int64, error)
 }

@@ -82,8 +82,13 @@ func (rt *Router) info(w http.ResponseWriter, r *http.Request, _ map[string]stri
 	if rt.host.Cgroup == host.CgroupV2 {
 		cgroupVersion = "2"
 	}
+	total, running, paused, stopped := rt.backend.ContainerCounts()
 	info := system.Info{
 		ID:                 rt.cfg.ID,
+		Containers:         total,
+		ContainersRunning:  running,
+		ContainersPaused:   paused,
+		ContainersStopped:  stopped,
 		Images:             images,
 		Driver:             "overlay2",
 		DriverStatus:       [][2]string{{"Backing Filesystem", host.FilesystemName(rt.cfg.DataRoot)}, {"Supports d_type", "true"}, {"Native Overlay Diff", "true"}},

@@ -31,5 +31,6 @@ func (rt *Router) Routes() []server.Route {
 		{Method: "GET", Path: "/version", Handler: rt.version},
 		{Method: "GET", Path: "/info", Handler: rt.info},
 		{Method: "GET", Path: "/system/df", Handler: rt.diskUsage},
+		{Method: "GET", Path: "/events", Handler: rt.events},
 	}
 }

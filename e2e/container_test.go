@@ -1,0 +1,196 @@
+package e2e
+
+import (
+	"bufio"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-project/berth/integration/harness"
+	"github.com/berth-project/berth/internal/fixture"
+)
+
+// withBusybox starts a daemon with the busybox image loaded and returns a CLI of the given binary.
+func withBusybox(t *testing.T, bin string) *cli {
+	d := harness.Start(t)
+	c := &cli{t: t, bin: bin, d: d, dir: t.TempDir()}
+	c.ok("load", "-q", "-i", harness.Busybox(t, fixture.Options{}))
+	return c
+}
+
+func clis(t *testing.T) map[string]string {
+	return map[string]string{"docker": dockerCLI(t), "berth": harness.Binary(t, "berth")}
+}
+
+func TestRunExitCodes(t *testing.T) {
+	for name, bin := range clis(t) {
+		t.Run(name, func(t *testing.T) {
+			c := withBusybox(t, bin)
+			if out := c.ok("run", "--rm", "busybox", "echo", "hello", "world"); out != "hello world\n" {
+				t.Fatalf("run output %q", out)
+			}
+			out, errOut, code := c.run("", "run", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3")
+			if code != 3 || out != "out\n" || errOut != "err\n" {
+				t.Fatalf("exit 3: code %d out %q err %q", code, out, errOut)
+			}
+			for want, args := range map[int][]string{
+				127: {"run", "--rm", "busybox", "nosuchcommand"},
+				126: {"run", "--rm", "busybox", "/etc"},
+				125: {"run", "--rm", "--memory", "bogus", "busybox", "true"},
+			} {
+				if _, errOut, code := c.run("", args...); code != want {
+					t.Errorf("%v: exit %d, want %d (%s)", args, code, want, errOut)
+				}
+			}
+			_, errOut, code = c.run("", "run", "--rm", "nosuchimage:1", "true")
+			if code != 125 || !strings.Contains(errOut, "nosuchimage") {
+				t.Fatalf("missing image: %d %q", code, errOut)
+			}
+			// --rm left nothing behind; the exit-3 container is still listed.
+			if out := c.ok("ps", "-a", "-q"); len(strings.Fields(out)) != 1 {
+				t.Fatalf("ps -a after runs: %q", out)
+			}
+		})
+	}
+}
+
+func TestDetachedLifecycle(t *testing.T) {
+	for name, bin := range clis(t) {
+		t.Run(name, func(t *testing.T) {
+			c := withBusybox(t, bin)
+			id := strings.TrimSpace(c.ok("run", "-d", "--name", "d1", "busybox", "sh", "-c", "while true; do echo hello world; sleep 1; done"))
+			if len(id) != 64 {
+				t.Fatalf("run -d printed %q", id)
+			}
+			if out := c.ok("inspect", "-f", "{{.State.Running}}", "d1"); strings.TrimSpace(out) != "true" {
+				t.Fatalf("running: %q", out)
+			}
+			// logs -f streams new lines as they come.
+			cmd := exec.Command(c.bin, "logs", "-f", "d1")
+			cmd.Env = c.d.Env()
+			stdout, _ := cmd.StdoutPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			sc := bufio.NewScanner(stdout)
+			lines := 0
+			deadline := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
+			for lines < 3 && sc.Scan() {
+				if sc.Text() != "hello world" {
+					t.Fatalf("log line %q", sc.Text())
+				}
+				lines++
+			}
+			deadline.Stop()
+			cmd.Process.Kill()
+			cmd.Wait()
+			if lines < 3 {
+				t.Fatalf("logs -f gave %d lines", lines)
+			}
+			if out := c.ok("exec", "d1", "ps", "-o", "pid,args"); !strings.Contains(out, "1 sh -c while true") {
+				t.Fatalf("PID 1 inside: %q", out)
+			}
+			if _, _, code := c.run("", "exec", "d1", "sh", "-c", "exit 7"); code != 7 {
+				t.Fatalf("exec exit code %d", code)
+			}
+			if out := c.ok("exec", "-e", "X=42", "-w", "/tmp", "d1", "sh", "-c", "echo $X $(pwd)"); out != "42 /tmp\n" {
+				t.Fatalf("exec env/workdir %q", out)
+			}
+			// sh ignores SIGTERM as PID 1: stop escalates to SIGKILL after the timeout.
+			start := time.Now()
+			c.ok("stop", "-t", "2", "d1")
+			if took := time.Since(start); took > 8*time.Second {
+				t.Fatalf("stop took %v", took)
+			}
+			if out := c.ok("inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", "d1"); strings.TrimSpace(out) != "false 137" {
+				t.Fatalf("after stop: %q", out)
+			}
+			_, errOut, code := c.run("", "run", "-d", "--name", "d1", "busybox", "true")
+			if code != 125 || !strings.Contains(errOut, "is already in use") {
+				t.Fatalf("name conflict: %d %q", code, errOut)
+			}
+			c.ok("start", "d1")
+			_, errOut, code = c.run("", "rm", "d1")
+			if code != 1 || !strings.Contains(errOut, "container is running") {
+				t.Fatalf("rm running: %d %q", code, errOut)
+			}
+			c.ok("rm", "-f", "d1")
+			if out := c.ok("ps", "-a", "-q"); strings.TrimSpace(out) != "" {
+				t.Fatalf("ps after rm: %q", out)
+			}
+		})
+	}
+}
+
+func TestMemoryLimitInCgroup(t *testing.T) {
+	c := withBusybox(t, dockerCLI(t))
+	out := c.ok("run", "--rm", "--memory", "64m", "busybox", "sh", "-c",
+		"cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max")
+	if strings.TrimSpace(out) != "67108864" {
+		t.Fatalf("memory limit in cgroup: %q", out)
+	}
+}
+
+// TestContainersSurviveDaemonKill kills berthd with SIGKILL while a container runs; the container
+// keeps running and a new berthd lists it, streams its logs and stops it.
+func TestContainersSurviveDaemonKill(t *testing.T) {
+	c := withBusybox(t, dockerCLI(t))
+	c.ok("run", "-d", "--name", "survivor", "busybox", "sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done")
+	pid := strings.TrimSpace(c.ok("inspect", "-f", "{{.State.Pid}}", "survivor"))
+	c.d.Kill()
+	time.Sleep(500 * time.Millisecond)
+	if err := exec.Command("kill", "-0", pid).Run(); err != nil {
+		t.Fatalf("container process %s died with the daemon", pid)
+	}
+	c.d.Restart()
+	if out := c.ok("ps", "--format", "{{.Names}} {{.State}}"); strings.TrimSpace(out) != "survivor running" {
+		t.Fatalf("ps after restart: %q", out)
+	}
+	out := c.ok("logs", "--tail", "2", "survivor")
+	if !strings.HasPrefix(out, "tick ") {
+		t.Fatalf("logs after restart: %q", out)
+	}
+	c.ok("stop", "-t", "1", "survivor")
+	if out := c.ok("inspect", "-f", "{{.State.Status}}", "survivor"); strings.TrimSpace(out) != "exited" {
+		t.Fatalf("status after stop: %q", out)
+	}
+}
+
+func TestRestartPolicyOnFailure(t *testing.T) {
+	c := withBusybox(t, dockerCLI(t))
+	c.ok("run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "exit 1")
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		out := c.ok("inspect", "-f", "{{.RestartCount}} {{.State.Running}}", "flaky")
+		if strings.TrimSpace(out) == "2 false" {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("restart count never reached 2: %s", c.ok("inspect", "-f", "{{.RestartCount}} {{.State.Status}}", "flaky"))
+}
+
+func readUntil(t *testing.T, r io.Reader, want string, timeout time.Duration) string {
+	t.Helper()
+	var got strings.Builder
+	done := make(chan struct{})
+	go func() {
+		buf := make([]byte, 1024)
+		for {
+			n, err := r.Read(buf)
+			got.Write(buf[:n])
+			if strings.Contains(got.String(), want) || err != nil {
+				close(done)
+				return
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		t.Fatalf("did not see %q within %v; got %q", want, timeout, got.String())
+	}
+	return got.String()
+}

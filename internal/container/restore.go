@@ -1,0 +1,64 @@
+package container
+
+import (
+	"context"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/berth-project/berth/internal/shim"
+)
+
+// Restore re-adopts containers after a daemon start: running ones are monitored again through their
+// shims, ones that exited while berthd was away get their exit recorded, half-removed ones are
+// removed, and restart policies are applied as docker does on daemon start.
+func (s *Service) Restore(ctx context.Context) {
+	s.mu.Lock()
+	all := make([]*Container, 0, len(s.byID))
+	for _, c := range s.byID {
+		all = append(all, c)
+	}
+	s.mu.Unlock()
+	for _, c := range all {
+		c.mu.Lock()
+		status := c.State.Status
+		c.mu.Unlock()
+		if status == "removing" {
+			if err := s.Remove(ctx, c.ID, true); err != nil {
+				s.log.Warn("finishing removal", "id", c.ID, "err", err)
+			}
+			continue
+		}
+		s.restoreOne(ctx, c)
+	}
+}
+
+func (s *Service) restoreOne(ctx context.Context, c *Container) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.State.Running {
+		running, _, exit, err := shim.Status(s.stateDir(c.ID))
+		if err == nil && running {
+			go s.monitor(c, c.State.Pid)
+			return
+		}
+		code := 255 // the shim died without recording the exit
+		finished := time.Now().UTC()
+		if exit != nil {
+			code, finished = exit.ExitCode, exit.FinishedAt
+		}
+		c.State = State{Status: string(container.StateExited), ExitCode: code, StartedAt: c.State.StartedAt, FinishedAt: finished}
+		if rt, err := s.runtimeFor(c); err == nil {
+			rt.Delete(ctx, c.ID)
+		}
+		s.layers.UnmountRW(c.ID)
+		c.save(s.dir(c.ID))
+	}
+	p := c.HostConfig.RestartPolicy.Name
+	if c.ManualStop || !c.HasBeenStartedBefore || (p != "always" && p != "unless-stopped" && !(p == "on-failure" && c.State.ExitCode != 0)) {
+		return
+	}
+	if err := s.startLocked(ctx, c); err != nil {
+		s.log.Warn("restart on daemon start", "id", c.ID, "err", err)
+	}
+}

@@ -1,0 +1,34 @@
+// Package container serves the /containers and /exec endpoints.
+package container
+
+import (
+	"context"
+	"io"
+
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/berth-project/berth/api/filters"
+	containersvc "github.com/berth-project/berth/internal/container"
+)
+
+// Backend is the container service as these routes use it.
+type Backend interface {
+	Create(ctx context.Context, name string, cfg *container.Config, hc *container.HostConfig) (string, []string, error)
+	Start(ctx context.Context, ref string) error
+	Stop(ctx context.Context, ref string, timeout *int, signal string) error
+	Restart(ctx context.Context, ref string, timeout *int, signal string) error
+	Kill(ctx context.Context, ref, signal string) error
+	Remove(ctx context.Context, ref string, force bool) error
+	Wait(ctx context.Context, ref, condition string) (<-chan containersvc.WaitResult, error)
+	List(ctx context.Context, all bool, limit int, f filters.Args) ([]container.Summary, error)
+	Inspect(ctx context.Context, ref string) (*container.InspectResponse, error)
+	Logs(ctx context.Context, ref string, opts containersvc.LogOptions, w io.Writer) error
+	Attach(ctx context.Context, ref string, opts containersvc.AttachOptions, conn io.ReadWriter) error
+	Resize(ctx context.Context, ref string, height, width uint) error
+	ExecCreate(ctx context.Context, ref string, req container.ExecCreateRequest) (string, error)
+	ExecStart(ctx context.Context, execID string, conn io.ReadWriter, detach bool) error
+	ExecInspect(ctx context.Context, execID string) (*container.ExecInspectResponse, error)
+	ExecResize(ctx context.Context, execID string, height, width uint) error
+	IsTTY(ref string) (bool, error)
+	ExecIsTTY(execID string) (bool, error)
+}
