@@ -580,4 +580,3 @@ func ParseSignal(s string, def syscall.Signal) (syscall.Signal, error) {
 	}
 	return 0, errdefs.InvalidArgumentf("invalid signal: %s", s)
 }
-
