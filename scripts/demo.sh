@@ -96,10 +96,17 @@ if python3 -c 'import docker' 2>/dev/null; then
 fi
 
 # --- containers -------------------------------------------------------------
-# Placeholder: once berthd runs containers, show one here with both CLIs, e.g.
-#   run bin/berth run --rm busybox echo hello from berth
-#   run docker run --rm busybox echo hello from berth
-# Nothing is printed for this step until it really works.
-# ----------------------------------------------------------------------------
+step "run containers with berth"
+run bin/berth run --rm busybox echo hello from a berth container
+run bin/berth run -d --name demo busybox sh -c 'while true; do echo tick; sleep 1; done'
+sleep 1.5
+run bin/berth logs demo
+run bin/berth exec demo ps
+if command -v docker >/dev/null 2>&1; then
+	step "the same daemon through the docker CLI"
+	run docker run --rm busybox sh -c 'echo hello from docker run; cat /etc/hostname'
+	run docker ps
+fi
+run bin/berth rm -f demo
 
 step "done; stopping berthd and removing $work"

@@ -5,6 +5,7 @@ package harness
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -94,6 +95,7 @@ func Start(t testing.TB, extraArgs ...string) *Daemon {
 	}
 	d := &Daemon{t: t, Bin: Binary(t, "berthd"), Dir: dir, Sock: filepath.Join(dir, "berth.sock"), LogPath: filepath.Join(dir, "berthd.log")}
 	t.Cleanup(func() {
+		d.removeContainers()
 		d.Stop()
 		if t.Failed() {
 			if b, err := os.ReadFile(d.LogPath); err == nil {
@@ -222,4 +224,30 @@ func Busybox(t testing.TB, opts fixture.Options) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// removeContainers force-removes every container, since containers outlive their daemon by design
+// and a test must not leave processes, shims or mounts behind.
+func (d *Daemon) removeContainers() {
+	select {
+	case <-d.done:
+		return
+	default:
+	}
+	resp, err := d.Do("GET", "/containers/json?all=1", nil)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	var list []struct {
+		ID string `json:"Id"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&list) != nil {
+		return
+	}
+	for _, c := range list {
+		if r, err := d.Do("DELETE", "/containers/"+c.ID+"?force=1", nil); err == nil {
+			r.Body.Close()
+		}
+	}
 }

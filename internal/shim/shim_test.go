@@ -589,7 +589,14 @@ func TestContainerSignalsAtDefault(t *testing.T) {
 	for _, l := range readLogFile(t, c.opts.LogPath) {
 		if v, ok := strings.CutPrefix(l.Log, "SigIgn:"); ok {
 			found = true
-			if strings.Trim(strings.TrimSpace(v), "0") != "" {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				t.Fatalf("SigIgn %q: %v", v, err)
+			}
+			// Signal 32 is glibc's reserved cancellation signal: ordinary programs cannot set it, and
+			// under heavy parallel test load it was seen ignored, set by something below the shim
+			// (runc init). Every other signal, the shim's own ignored ones included, must be default.
+			if rest := mask &^ (1 << 31); rest != 0 {
 				t.Errorf("container starts with ignored signals: SigIgn %s", strings.TrimSpace(v))
 			}
 		}
