@@ -53,6 +53,12 @@ func (s *Service) Attach(ctx context.Context, ref string, opts AttachOptions, co
 	if c.State.Running {
 		c.mu.Unlock()
 		if sc, err = shim.Attach(ctx, s.stateDir(c.ID), streams); err != nil {
+			c.mu.Lock()
+			running := c.State.Running
+			c.mu.Unlock()
+			if !running {
+				return nil // it exited meanwhile: nothing left to attach to
+			}
 			return err
 		}
 	} else {

@@ -259,6 +259,7 @@ func (s *Service) monitor(c *Container, pid int) {
 		now = exit.FinishedAt
 	}
 	c.State.Running, c.State.Pid, c.State.ExitCode, c.State.FinishedAt = false, 0, code, now
+	c.State.Paused = false
 	c.State.Status = string(container.StateExited)
 	if err == nil {
 		c.State.OOMKilled = exit.OOMKilled
@@ -358,10 +359,20 @@ func (s *Service) stopAndWait(ctx context.Context, c *Container, exited <-chan s
 	if timeout != nil {
 		wait = *timeout
 	}
+	c.mu.Lock()
+	paused := c.State.Paused
+	c.mu.Unlock()
+	// A frozen container takes its signal only once thawed, as docker does it.
+	thaw := func() {
+		if paused {
+			rt.Resume(ctx, c.ID)
+		}
+	}
 	if wait != 0 && sig != syscall.SIGKILL {
 		if err := rt.Kill(ctx, c.ID, sig, false); err != nil && !errdefs.IsConflict(err) {
 			return err
 		}
+		thaw()
 		if wait < 0 {
 			<-exited
 			return nil
@@ -377,6 +388,7 @@ func (s *Service) stopAndWait(ctx context.Context, c *Container, exited <-chan s
 	if err := rt.Kill(ctx, c.ID, syscall.SIGKILL, true); err != nil && !errdefs.IsConflict(err) {
 		return err
 	}
+	thaw()
 	select {
 	case <-exited:
 		return nil

@@ -152,6 +152,9 @@ func (s *Service) Create(ctx context.Context, name string, cfg *container.Config
 	if err != nil {
 		return "", nil, err
 	}
+	if hc.LogConfig.Type == "" {
+		hc.LogConfig.Type = "json-file" // clients such as docker-py read logs back only for this driver
+	}
 	c := &Container{ID: newID(), Created: time.Now().UTC(), Image: img.ID, ImageName: cfg.Image, HostConfig: hc}
 	c.Config = mergeImageConfig(cfg, img)
 	if err := oci.Validate(c.Config, hc); err != nil {

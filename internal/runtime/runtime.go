@@ -149,3 +149,14 @@ func ExecFailedCode(msg string) int {
 	}
 	return 126
 }
+
+// Update changes the cgroup limits of a running container.
+func (r *Runtime) Update(ctx context.Context, id string, res *specs.LinuxResources) error {
+	if err := r.rc.Update(ctx, id, res); err != nil {
+		if notRunning(err) {
+			return errdefs.Conflictf("container %s is not running", id)
+		}
+		return fmt.Errorf("%s update: %w", r.Name, err)
+	}
+	return nil
+}

@@ -55,6 +55,9 @@ type daemon struct {
 	exited   chan struct{}
 	waitErr  error
 	api      *apiClient
+	// strays are processes of this daemon that are not its descendants
+	// (containerd shims re-parent to init); stop ends them too.
+	strays []int
 }
 
 // startDaemon spawns the engine and returns once GET /_ping answers 200,
@@ -166,7 +169,7 @@ func (d *daemon) rss() (int64, error) {
 func (d *daemon) stop() []error {
 	var errs []error
 	if d.cmd != nil && d.cmd.Process != nil {
-		children := descendants(d.cmd.Process.Pid)
+		children := append(descendants(d.cmd.Process.Pid), d.strays...)
 		select {
 		case <-d.exited:
 		default:

@@ -19,6 +19,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -41,6 +42,9 @@ type options struct {
 	busybox string
 	engines []string
 	stdout  io.Writer
+	runs    int  // `docker run --rm` timings
+	ctrs    int  // detached containers started together
+	noCtr   bool // skip the container measurements
 }
 
 // archive is one image tar fed to both engines.
@@ -57,6 +61,7 @@ type result struct {
 	rss        int64
 	load       map[string]float64 // archive label -> MB/s (median)
 	save       map[string]float64
+	ctr        *containerResult
 	errs       []error
 }
 
@@ -79,12 +84,21 @@ func run() int {
 	flag.StringVar(&o.berthd, "berthd", defBerthd, "berthd binary (env BERTHD_BIN)")
 	flag.StringVar(&o.dockerd, "dockerd", "/usr/sbin/dockerd", "dockerd binary; skipped when absent")
 	flag.StringVar(&o.busybox, "busybox", fixture.DefaultBusyboxPath, "static busybox for the fixture images")
+	flag.IntVar(&o.runs, "runs", 15, "`docker run --rm busybox true` commands to time (median is reported)")
+	flag.IntVar(&o.ctrs, "containers", 50, "detached `sleep 300` containers to start, measure and remove")
+	flag.BoolVar(&o.noCtr, "no-containers", false, "skip the container measurements (they need the docker CLI on PATH)")
 	flag.StringVar(&engines, "engines", "berth,docker", "comma-separated engines to measure")
 	flag.Parse()
 	o.engines = strings.Split(engines, ",")
-	if o.starts < 1 || o.rounds < 1 {
-		fmt.Fprintln(os.Stderr, "berthbench: -n and -rounds must be at least 1")
+	if o.starts < 1 || o.rounds < 1 || o.runs < 1 || o.ctrs < 1 {
+		fmt.Fprintln(os.Stderr, "berthbench: -n, -rounds, -runs and -containers must be at least 1")
 		return 2
+	}
+	if !o.noCtr {
+		if _, err := exec.LookPath("docker"); err != nil {
+			fmt.Fprintln(os.Stderr, "berthbench: the docker CLI is not on PATH (needed for the container figures; -no-containers skips them)")
+			return 2
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -276,6 +290,9 @@ func measure(ctx context.Context, o options, eng engine, archives []archive) *re
 			fail("%s: %w", a.label, err)
 		}
 	}
+	if !o.noCtr && ctx.Err() == nil {
+		r.ctr = measureContainers(ctx, o, d, archives[0].data, fail)
+	}
 	return r
 }
 
@@ -317,6 +334,9 @@ func report(o options, names []string, results map[string]*result, archives []ar
 			mib := float64(r.rss) / (1 << 20)
 			return fmt.Sprintf("%.1f MiB", mib), mib, true
 		}},
+	}
+	if !o.noCtr {
+		rows = append(rows, containerRows(o)...)
 	}
 	for _, a := range archives {
 		label := fmt.Sprintf("%s, %.1f MB", a.label, float64(len(a.data))/1e6)

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/opencontainers/go-digest"
 
 	"github.com/berth-project/berth/api/filters"
 	containersvc "github.com/berth-project/berth/internal/container"
@@ -31,4 +32,16 @@ type Backend interface {
 	ExecResize(ctx context.Context, execID string, height, width uint) error
 	IsTTY(ref string) (bool, error)
 	ExecIsTTY(execID string) (bool, error)
+	Top(ctx context.Context, ref, psArgs string) (*container.TopResponse, error)
+	Pause(ctx context.Context, ref string) error
+	Unpause(ctx context.Context, ref string) error
+	Rename(ctx context.Context, ref, newName string) error
+	Update(ctx context.Context, ref string, u container.UpdateConfig) ([]string, error)
+	Prune(ctx context.Context, f filters.Args) (*container.PruneReport, error)
+	StatPath(ctx context.Context, ref, path string) (*container.PathStat, error)
+	ArchivePath(ctx context.Context, ref, path string, start func(*container.PathStat) io.Writer) error
+	ExtractToDir(ctx context.Context, ref, path string, noOverwriteDirNonDir bool, r io.Reader) error
+	Changes(ctx context.Context, ref string) ([]container.FilesystemChange, error)
+	Export(ctx context.Context, ref string, w io.Writer) error
+	Commit(ctx context.Context, ref string, opts containersvc.CommitOptions) (digest.Digest, error)
 }

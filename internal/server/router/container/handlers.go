@@ -1,6 +1,7 @@
 package container
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -233,7 +234,8 @@ func (rt *Router) attach(w http.ResponseWriter, r *http.Request, vars map[string
 		io.Reader
 		io.Writer
 	}{io.MultiReader(buffered, conn), conn}
-	if err := rt.backend.Attach(r.Context(), vars["name"], opts, rw); err != nil {
+	if err := rt.backend.Attach(r.Context(), vars["name"], opts, rw); err != nil && tty {
+		// Only a raw stream can carry text; in a multiplexed one it would break the client's framing.
 		conn.Write([]byte("Error attaching: " + err.Error() + "\n"))
 	}
 	return nil
@@ -322,4 +324,177 @@ func (rt *Router) execResize(w http.ResponseWriter, r *http.Request, vars map[st
 		return err
 	}
 	return rt.backend.ExecResize(r.Context(), vars["id"], h, wd)
+}
+
+func (rt *Router) top(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+	resp, err := rt.backend.Top(r.Context(), vars["name"], r.URL.Query().Get("ps_args"))
+	if err != nil {
+		return err
+	}
+	return server.WriteJSON(w, http.StatusOK, resp)
+}
+
+func (rt *Router) pause(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+	if err := rt.backend.Pause(r.Context(), vars["name"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (rt *Router) unpause(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+	if err := rt.backend.Unpause(r.Context(), vars["name"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (rt *Router) rename(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+	if err := rt.backend.Rename(r.Context(), vars["name"], r.URL.Query().Get("name")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (rt *Router) update(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+	var u container.UpdateConfig
+	if err := decode(r, &u); err != nil {
+		return err
+	}
+	warnings, err := rt.backend.Update(r.Context(), vars["name"], u)
+	if err != nil {
+		return err
+	}
+	return server.WriteJSON(w, http.StatusOK, container.UpdateResponse{Warnings: warnings})
+}
+
+func (rt *Router) prune(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
+	f, err := filters.Parse(r.URL.Query().Get("filters"))
+	if err != nil {
+		return errdefs.As(errdefs.InvalidArgument, err)
+	}
+	rep, err := rt.backend.Prune(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	return server.WriteJSON(w, http.StatusOK, rep)
+}
+
+func setPathStat(w http.ResponseWriter, st *container.PathStat) error {
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("X-Docker-Container-Path-Stat", base64.StdEncoding.EncodeToString(raw))
+	return nil
+}
+
+func archivePath(r *http.Request) (string, error) {
+	p := r.URL.Query().Get("path")
+	if p == "" {
+		return "", errdefs.InvalidArgumentf("path cannot be empty")
+	}
+	return p, nil
+}
+
+func (rt *Router) archiveStat(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+	p, err := archivePath(r)
+	if err != nil {
+		return err
+	}
+	st, err := rt.backend.StatPath(r.Context(), vars["name"], p)
+	if err != nil {
+		return err
+	}
+	if err := setPathStat(w, st); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (rt *Router) archiveGet(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+	if r.Method == http.MethodHead {
+		return rt.archiveStat(w, r, vars)
+	}
+	p, err := archivePath(r)
+	if err != nil {
+		return err
+	}
+	return rt.backend.ArchivePath(r.Context(), vars["name"], p, func(st *container.PathStat) io.Writer {
+		setPathStat(w, st)
+		w.Header().Set("Content-Type", "application/x-tar")
+		w.WriteHeader(http.StatusOK)
+		return w
+	})
+}
+
+func (rt *Router) archivePut(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+	p, err := archivePath(r)
+	if err != nil {
+		return err
+	}
+	if err := rt.backend.ExtractToDir(r.Context(), vars["name"], p, server.BoolValue(r, "noOverwriteDirNonDir"), r.Body); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (rt *Router) changes(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+	ch, err := rt.backend.Changes(r.Context(), vars["name"])
+	if err != nil {
+		return err
+	}
+	return server.WriteJSON(w, http.StatusOK, ch)
+}
+
+func (rt *Router) export(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+	if _, err := rt.backend.Inspect(r.Context(), vars["name"]); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/x-tar")
+	started := false
+	sw := writerFunc(func(b []byte) (int, error) {
+		if !started {
+			started = true
+			w.WriteHeader(http.StatusOK)
+		}
+		return w.Write(b)
+	})
+	err := rt.backend.Export(r.Context(), vars["name"], sw)
+	if err != nil && !started {
+		w.Header().Del("Content-Type")
+		return err
+	}
+	if !started {
+		w.WriteHeader(http.StatusOK)
+	}
+	return nil
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+func (rt *Router) commit(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
+	q := r.URL.Query()
+	var cfg container.Config
+	if err := decode(r, &cfg); err != nil {
+		return err
+	}
+	pause := true
+	if q.Get("pause") != "" {
+		pause = server.BoolValue(r, "pause")
+	}
+	id, err := rt.backend.Commit(r.Context(), q.Get("container"), containersvc.CommitOptions{
+		Repo: q.Get("repo"), Tag: q.Get("tag"), Comment: q.Get("comment"), Author: q.Get("author"),
+		Pause: pause, Changes: q["changes"], Config: &cfg,
+	})
+	if err != nil {
+		return err
+	}
+	return server.WriteJSON(w, http.StatusCreated, container.CommitResponse{ID: id.String()})
 }

@@ -27,5 +27,17 @@ func (rt *Router) Routes() []server.Route {
 		{Method: "POST", Path: "/exec/{id}/start", Handler: rt.execStart},
 		{Method: "GET", Path: "/exec/{id}/json", Handler: rt.execInspect},
 		{Method: "POST", Path: "/exec/{id}/resize", Handler: rt.execResize},
+		{Method: "GET", Path: "/containers/{name}/top", Handler: rt.top},
+		{Method: "POST", Path: "/containers/{name}/pause", Handler: rt.pause},
+		{Method: "POST", Path: "/containers/{name}/unpause", Handler: rt.unpause},
+		{Method: "POST", Path: "/containers/{name}/rename", Handler: rt.rename},
+		{Method: "POST", Path: "/containers/{name}/update", Handler: rt.update},
+		{Method: "POST", Path: "/containers/prune", Handler: rt.prune},
+		{Method: "HEAD", Path: "/containers/{name}/archive", Handler: rt.archiveStat},
+		{Method: "GET", Path: "/containers/{name}/archive", Handler: rt.archiveGet},
+		{Method: "PUT", Path: "/containers/{name}/archive", Handler: rt.archivePut},
+		{Method: "GET", Path: "/containers/{name}/changes", Handler: rt.changes},
+		{Method: "GET", Path: "/containers/{name}/export", Handler: rt.export},
+		{Method: "POST", Path: "/commit", Handler: rt.commit},
 	}
 }
