@@ -194,3 +194,30 @@ func readUntil(t *testing.T, r io.Reader, want string, timeout time.Duration) st
 	}
 	return got.String()
 }
+
+func TestHealthcheck(t *testing.T) {
+	c := withBusybox(t, dockerCLI(t))
+	c.ok("run", "-d", "--name", "hc", "--health-cmd", "test -e /tmp/ok", "--health-interval", "200ms", "--health-retries", "2", "busybox", "sleep", "100")
+	waitHealth := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		got := ""
+		for time.Now().Before(deadline) {
+			got = strings.TrimSpace(c.ok("inspect", "-f", "{{.State.Health.Status}}", "hc"))
+			if got == want {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("health status %q, want %q", got, want)
+	}
+	waitHealth("unhealthy")
+	if out := c.ok("ps", "--format", "{{.Status}}"); !strings.Contains(out, "(unhealthy)") {
+		t.Fatalf("ps status: %q", out)
+	}
+	c.ok("exec", "hc", "touch", "/tmp/ok")
+	waitHealth("healthy")
+	if out := c.ok("inspect", "-f", "{{(index .State.Health.Log 0).ExitCode}}", "hc"); strings.TrimSpace(out) == "" {
+		t.Fatal("no health log")
+	}
+}

@@ -33,6 +33,7 @@ type State struct {
 	Error      string
 	StartedAt  time.Time
 	FinishedAt time.Time
+	Health     *container.Health `json:",omitempty"`
 }
 
 // Container is the persistent record of one container.
@@ -103,6 +104,11 @@ func (c *Container) statusText(now time.Time) string {
 		return fmt.Sprintf("Restarting (%d) %s ago", s.ExitCode, humanDuration(now.Sub(s.FinishedAt)))
 	case s.Running && s.Paused:
 		return "Up " + humanDuration(now.Sub(s.StartedAt)) + " (Paused)"
+	case s.Running && s.Health != nil:
+		if s.Health.Status == container.Starting {
+			return "Up " + humanDuration(now.Sub(s.StartedAt)) + " (health: starting)"
+		}
+		return "Up " + humanDuration(now.Sub(s.StartedAt)) + " (" + string(s.Health.Status) + ")"
 	case s.Running:
 		return "Up " + humanDuration(now.Sub(s.StartedAt))
 	case s.Status == "removing":

@@ -167,6 +167,7 @@ func (s *Service) startLocked(ctx context.Context, c *Container) error {
 	}
 	c.State = State{Status: string(container.StateRunning), Running: true, Pid: h.Pid, StartedAt: runStart}
 	c.HasBeenStartedBefore = true
+	s.startHealth(c, h.Pid)
 	if err := c.save(s.dir(c.ID)); err != nil {
 		s.log.Warn("saving container state", "id", c.ID, "err", err)
 	}

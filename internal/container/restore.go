@@ -40,6 +40,7 @@ func (s *Service) restoreOne(ctx context.Context, c *Container) {
 		running, _, exit, err := shim.Status(s.stateDir(c.ID))
 		if err == nil && running {
 			go s.monitor(c, c.State.Pid)
+			s.startHealth(c, c.State.Pid)
 			return
 		}
 		code := 255 // the shim died without recording the exit

@@ -404,7 +404,7 @@ func (s *Service) Inspect(ctx context.Context, ref string) (*container.InspectRe
 		State: &container.State{
 			Status: container.ContainerState(st.Status), Running: st.Running, Paused: st.Paused, Restarting: st.Restarting,
 			OOMKilled: st.OOMKilled, Dead: st.Dead, Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error,
-			StartedAt: formatTime(st.StartedAt), FinishedAt: formatTime(st.FinishedAt),
+			StartedAt: formatTime(st.StartedAt), FinishedAt: formatTime(st.FinishedAt), Health: st.Health,
 		},
 		Image: c.Image.String(), ResolvConfPath: c.ResolvConfPath, HostnamePath: c.HostnamePath, HostsPath: c.HostsPath,
 		LogPath: c.LogPath, Name: c.Name, RestartCount: c.RestartCount, Driver: "overlay2", Platform: "linux",
