@@ -138,6 +138,7 @@ func TestMemoryLimitInCgroup(t *testing.T) {
 func TestContainersSurviveDaemonKill(t *testing.T) {
 	c := withBusybox(t, dockerCLI(t))
 	c.ok("run", "-d", "--name", "survivor", "busybox", "sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done")
+	c.ok("run", "-d", "--name", "phoenix", "--restart", "always", "busybox", "sh", "-c", "sleep 1; exit 1")
 	pid := strings.TrimSpace(c.ok("inspect", "-f", "{{.State.Pid}}", "survivor"))
 	c.d.Kill()
 	time.Sleep(500 * time.Millisecond)
@@ -145,12 +146,31 @@ func TestContainersSurviveDaemonKill(t *testing.T) {
 		t.Fatalf("container process %s died with the daemon", pid)
 	}
 	c.d.Restart()
-	if out := c.ok("ps", "--format", "{{.Names}} {{.State}}"); strings.TrimSpace(out) != "survivor running" {
+	if out := c.ok("ps", "--filter", "name=survivor", "--format", "{{.Names}} {{.State}}"); strings.TrimSpace(out) != "survivor running" {
 		t.Fatalf("ps after restart: %q", out)
 	}
 	out := c.ok("logs", "--tail", "2", "survivor")
 	if !strings.HasPrefix(out, "tick ") {
 		t.Fatalf("logs after restart: %q", out)
+	}
+	// Attach works through the re-adopted shim.
+	att := exec.Command(c.bin, "attach", "--no-stdin", "survivor")
+	att.Env = c.d.Env()
+	attOut, _ := att.StdoutPipe()
+	if err := att.Start(); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, attOut, "tick", 10*time.Second)
+	att.Process.Kill()
+	att.Wait()
+	// The new daemon keeps applying the restart policy it inherited.
+	before := strings.TrimSpace(c.ok("inspect", "-f", "{{.RestartCount}}", "phoenix"))
+	deadline := time.Now().Add(15 * time.Second)
+	for strings.TrimSpace(c.ok("inspect", "-f", "{{.RestartCount}}", "phoenix")) == before {
+		if time.Now().After(deadline) {
+			t.Fatalf("restart count stuck at %s after the daemon restart", before)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	c.ok("stop", "-t", "1", "survivor")
 	if out := c.ok("inspect", "-f", "{{.State.Status}}", "survivor"); strings.TrimSpace(out) != "exited" {
@@ -219,5 +239,23 @@ func TestHealthcheck(t *testing.T) {
 	waitHealth("healthy")
 	if out := c.ok("inspect", "-f", "{{(index .State.Health.Log 0).ExitCode}}", "hc"); strings.TrimSpace(out) == "" {
 		t.Fatal("no health log")
+	}
+}
+
+// TestRemoveImageInUse: rmi of an image a container uses is refused, and -f only untags it.
+func TestRemoveImageInUse(t *testing.T) {
+	c := withBusybox(t, dockerCLI(t))
+	c.ok("create", "--name", "user", "busybox", "true")
+	_, errOut, code := c.run("", "rmi", "busybox")
+	if code != 1 || !strings.Contains(errOut, "is using its referenced image") {
+		t.Fatalf("rmi in use: %d %q", code, errOut)
+	}
+	if out := c.ok("rmi", "-f", "busybox"); !strings.Contains(out, "Untagged: busybox:latest") || strings.Contains(out, "Deleted") {
+		t.Fatalf("rmi -f in use: %q", out)
+	}
+	c.ok("start", "-a", "user") // the untagged image still runs
+	c.ok("rm", "user")
+	if out := c.ok("image", "prune", "-f"); !strings.Contains(out, "deleted: sha256:") {
+		t.Fatalf("prune after the container went: %q", out)
 	}
 }
