@@ -146,7 +146,9 @@ func (s *Service) startLocked(ctx context.Context, c *Container) error {
 	if err := os.WriteFile(filepath.Join(bundle, "config.json"), raw, 0o600); err != nil {
 		return fail(err)
 	}
-	rt.Delete(ctx, c.ID) // leftovers of a run whose shim died
+	if _, err := os.Stat(filepath.Join(rt.Root, c.ID)); err == nil {
+		rt.Delete(ctx, c.ID) // leftovers of a run whose shim died
+	}
 	// The run starts before the launch so that attach, which reads the log from this time on, misses nothing.
 	runStart := time.Now().UTC()
 	h, err := shim.Launch(ctx, s.run.ShimPath, shim.Options{

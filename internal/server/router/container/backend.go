@@ -44,4 +44,5 @@ type Backend interface {
 	Changes(ctx context.Context, ref string) ([]container.FilesystemChange, error)
 	Export(ctx context.Context, ref string, w io.Writer) error
 	Commit(ctx context.Context, ref string, opts containersvc.CommitOptions) (digest.Digest, error)
+	Stats(ctx context.Context, ref string, opts containersvc.StatsOptions, send func(*container.StatsResponse) error) error
 }

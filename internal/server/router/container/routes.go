@@ -39,5 +39,6 @@ func (rt *Router) Routes() []server.Route {
 		{Method: "GET", Path: "/containers/{name}/changes", Handler: rt.changes},
 		{Method: "GET", Path: "/containers/{name}/export", Handler: rt.export},
 		{Method: "POST", Path: "/commit", Handler: rt.commit},
+		{Method: "GET", Path: "/containers/{name}/stats", Handler: rt.stats},
 	}
 }
