@@ -221,20 +221,12 @@ func (rt *Router) attach(w http.ResponseWriter, r *http.Request, vars map[string
 		Stdin: server.BoolValue(r, "stdin"), Stdout: server.BoolValue(r, "stdout"), Stderr: server.BoolValue(r, "stderr"),
 		Logs: server.BoolValue(r, "logs"), Stream: server.BoolValue(r, "stream"), DetachKeys: r.URL.Query().Get("detachKeys"),
 	}
-	ct := server.MultiplexedStream
-	if tty {
-		ct = server.RawStream
-	}
-	conn, buffered, err := server.Hijack(w, r, ct)
+	conn, err := server.Hijack(w, r, tty)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	rw := struct {
-		io.Reader
-		io.Writer
-	}{io.MultiReader(buffered, conn), conn}
-	if err := rt.backend.Attach(r.Context(), vars["name"], opts, rw); err != nil && tty {
+	if err := rt.backend.Attach(r.Context(), vars["name"], opts, conn); err != nil && tty {
 		// Only a raw stream can carry text; in a multiplexed one it would break the client's framing.
 		conn.Write([]byte("Error attaching: " + err.Error() + "\n"))
 	}
@@ -291,20 +283,12 @@ func (rt *Router) execStart(w http.ResponseWriter, r *http.Request, vars map[str
 		}
 		return server.WriteJSON(w, http.StatusOK, struct{}{})
 	}
-	ct := server.MultiplexedStream
-	if tty {
-		ct = server.RawStream
-	}
-	conn, buffered, err := server.Hijack(w, r, ct)
+	conn, err := server.Hijack(w, r, tty)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	rw := struct {
-		io.Reader
-		io.Writer
-	}{io.MultiReader(buffered, conn), conn}
-	if err := rt.backend.ExecStart(r.Context(), vars["id"], rw, false); err != nil {
+	if err := rt.backend.ExecStart(r.Context(), vars["id"], conn, false); err != nil {
 		conn.Write([]byte(err.Error() + "\n"))
 	}
 	return nil
