@@ -10,8 +10,9 @@ import (
 	"github.com/berth-project/berth/internal/fixture"
 )
 
-// TestDockerPy runs testdata/dockerpy_images.py (docker-py 7.1) against berthd.
-func TestDockerPy(t *testing.T) {
+// runDockerPy runs a docker-py 7.1 script from testdata against a fresh berthd, passing it the
+// path of the busybox image tar.
+func runDockerPy(t *testing.T, script string) {
 	if err := exec.Command("python3", "-c", "import docker").Run(); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal("docker-py is not importable; scripts/setup.sh should have installed it")
@@ -20,12 +21,18 @@ func TestDockerPy(t *testing.T) {
 	}
 	d := harness.Start(t)
 	tarball := harness.Busybox(t, fixture.Options{})
-	script, _ := filepath.Abs("testdata/dockerpy_images.py")
-	cmd := exec.Command("python3", script, tarball)
+	path, _ := filepath.Abs(filepath.Join("testdata", script))
+	cmd := exec.Command("python3", path, tarball)
 	cmd.Env = d.Env()
 	out, err := cmd.CombinedOutput()
 	t.Logf("%s", out)
 	if err != nil {
-		t.Fatalf("docker-py script failed: %v", err)
+		t.Fatalf("%s failed: %v", script, err)
 	}
 }
+
+// TestDockerPy: from_env, images.load/list/get/remove, tag, history and errors.
+func TestDockerPy(t *testing.T) { runDockerPy(t, "dockerpy_images.py") }
+
+// TestDockerPyContainers: run, logs, wait, exec, archive, stop, remove and list.
+func TestDockerPyContainers(t *testing.T) { runDockerPy(t, "dockerpy_containers.py") }
