@@ -259,3 +259,38 @@ func TestRemoveImageInUse(t *testing.T) {
 		t.Fatalf("prune after the container went: %q", out)
 	}
 }
+
+// TestRunOptions checks that run's security, identity and resource flags reach the container.
+func TestRunOptions(t *testing.T) {
+	for name, bin := range clis(t) {
+		t.Run(name, func(t *testing.T) {
+			c := withBusybox(t, bin)
+			cases := []struct {
+				args []string
+				want string
+			}{
+				{[]string{"--init", "busybox", "ps", "-o", "pid,args"}, "1 /sbin/docker-init -- ps"},
+				{[]string{"-u", "nobody", "busybox", "id", "-u"}, "65534"},
+				{[]string{"-e", "A=1", "-w", "/tmp", "--hostname", "hh", "busybox", "sh", "-c", "echo $A $(pwd) $(hostname)"}, "1 /tmp hh"},
+				// The daemon's hard limit here is below a million: the request is clamped, not refused.
+				{[]string{"--ulimit", "nofile=1000000:1000000", "busybox", "sh", "-c", "test $(ulimit -n) -ge 1024 && echo clamped"}, "clamped"},
+				{[]string{"--pids-limit", "10", "busybox", "sh", "-c", "cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max"}, "10"},
+				{[]string{"--tmpfs", "/scratch", "busybox", "sh", "-c", "grep ' /scratch ' /proc/mounts | cut -d' ' -f3"}, "tmpfs"},
+			}
+			for _, tc := range cases {
+				args := append([]string{"run", "--rm"}, tc.args...)
+				if out := c.ok(args...); !strings.Contains(out, tc.want) {
+					t.Errorf("%v: %q does not contain %q", tc.args, out, tc.want)
+				}
+			}
+			for _, args := range [][]string{
+				{"--read-only", "busybox", "touch", "/x"},
+				{"--cap-drop", "ALL", "busybox", "chown", "1", "/tmp"},
+			} {
+				if _, _, code := c.run("", append([]string{"run", "--rm"}, args...)...); code != 1 {
+					t.Errorf("%v: exit %d, want the command's failure (1)", args, code)
+				}
+			}
+		})
+	}
+}
