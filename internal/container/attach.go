@@ -26,9 +26,11 @@ type pendingAttach struct {
 // attachWait bounds how long a start waits for early attachers to connect.
 const attachWait = 5 * time.Second
 
-// Attach connects conn to the container's stdio through its shim. An attach made before start
-// waits for it; output is framed by the shim as docker frames it (raw with a TTY).
-func (s *Service) Attach(ctx context.Context, ref string, opts AttachOptions, conn io.ReadWriter) error {
+// Attach connects the client's stream to the container's stdio through its shim; open takes over
+// the client connection. An attach made before start is registered before open answers the client,
+// so a start the client sends after that answer waits for it; output is framed by the shim as
+// docker frames it (raw with a TTY).
+func (s *Service) Attach(ctx context.Context, ref string, opts AttachOptions, open func() (io.ReadWriter, error)) error {
 	c, err := s.Get(ref)
 	if err != nil {
 		return err
@@ -37,21 +39,33 @@ func (s *Service) Attach(ctx context.Context, ref string, opts AttachOptions, co
 	if err != nil {
 		return err
 	}
-	if opts.Logs {
-		s.copyLogs(ctx, c, shim.LogOptions{Tail: -1, Stdout: opts.Stdout, Stderr: opts.Stderr}, false, conn)
-	}
-	if !opts.Stream {
-		return nil
-	}
 	streams := shim.Streams{Stdin: opts.Stdin && c.Config.OpenStdin, Stdout: opts.Stdout, Stderr: opts.Stderr}
 	c.mu.Lock()
 	if c.State.Status == "removing" {
 		c.mu.Unlock()
 		return errdefs.Conflictf("container %s is being removed", c.ID)
 	}
+	var p *pendingAttach
+	if opts.Stream && !c.State.Running {
+		p = &pendingAttach{created: make(chan struct{}), ready: make(chan struct{})}
+		c.pending = append(c.pending, p)
+	}
+	c.mu.Unlock()
+	conn, err := open()
+	if err != nil {
+		if p != nil {
+			c.dropPending(p)
+		}
+		return err
+	}
+	if opts.Logs {
+		s.copyLogs(ctx, c, shim.LogOptions{Tail: -1, Stdout: opts.Stdout, Stderr: opts.Stderr}, false, conn)
+	}
+	if !opts.Stream {
+		return nil
+	}
 	var sc net.Conn
-	if c.State.Running {
-		c.mu.Unlock()
+	if p == nil {
 		if sc, err = shim.Attach(ctx, s.stateDir(c.ID), streams); err != nil {
 			c.mu.Lock()
 			running := c.State.Running
@@ -62,9 +76,6 @@ func (s *Service) Attach(ctx context.Context, ref string, opts AttachOptions, co
 			return err
 		}
 	} else {
-		p := &pendingAttach{created: make(chan struct{}), ready: make(chan struct{})}
-		c.pending = append(c.pending, p)
-		c.mu.Unlock()
 		select {
 		case <-p.created:
 		case <-ctx.Done():

@@ -24,7 +24,7 @@ type Backend interface {
 	List(ctx context.Context, all bool, limit int, f filters.Args) ([]container.Summary, error)
 	Inspect(ctx context.Context, ref string) (*container.InspectResponse, error)
 	Logs(ctx context.Context, ref string, opts containersvc.LogOptions, w io.Writer) error
-	Attach(ctx context.Context, ref string, opts containersvc.AttachOptions, conn io.ReadWriter) error
+	Attach(ctx context.Context, ref string, opts containersvc.AttachOptions, open func() (io.ReadWriter, error)) error
 	Resize(ctx context.Context, ref string, height, width uint) error
 	ExecCreate(ctx context.Context, ref string, req container.ExecCreateRequest) (string, error)
 	ExecStart(ctx context.Context, execID string, conn io.ReadWriter, detach bool) error

@@ -221,12 +221,17 @@ func (rt *Router) attach(w http.ResponseWriter, r *http.Request, vars map[string
 		Stdin: server.BoolValue(r, "stdin"), Stdout: server.BoolValue(r, "stdout"), Stderr: server.BoolValue(r, "stderr"),
 		Logs: server.BoolValue(r, "logs"), Stream: server.BoolValue(r, "stream"), DetachKeys: r.URL.Query().Get("detachKeys"),
 	}
-	conn, err := server.Hijack(w, r, tty)
-	if err != nil {
-		return err
+	var conn *server.HijackedStream
+	err = rt.backend.Attach(r.Context(), vars["name"], opts, func() (io.ReadWriter, error) {
+		var herr error
+		conn, herr = server.Hijack(w, r, tty)
+		return conn, herr
+	})
+	if conn == nil {
+		return err // nothing was sent yet: a plain error reply
 	}
 	defer conn.Close()
-	if err := rt.backend.Attach(r.Context(), vars["name"], opts, conn); err != nil && tty {
+	if err != nil && tty {
 		// Only a raw stream can carry text; in a multiplexed one it would break the client's framing.
 		conn.Write([]byte("Error attaching: " + err.Error() + "\n"))
 	}
