@@ -178,17 +178,17 @@ func (s *Service) startLocked(ctx context.Context, c *Container) error {
 	return nil
 }
 
-// classifyStartError turns the runtime's complaint into the class docker uses, which the CLI
-// maps to exit codes 127 (not found) and 126 (cannot invoke).
+// classifyStartError marks a command that cannot be run as the client's fault (400), as docker does;
+// the CLI then maps the message to exit code 127 (not found) or 126 (cannot invoke).
 func classifyStartError(err error) error {
+	wrapped := fmt.Errorf("failed to create task for container: %w: unknown", err)
 	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
-		return errdefs.As(errdefs.InvalidArgument, fmt.Errorf("failed to create task for container: %w: unknown", err))
-	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "is a directory"):
-		return errdefs.As(errdefs.InvalidArgument, fmt.Errorf("failed to create task for container: %w: unknown", err))
+	for _, bad := range []string{"executable file not found", "no such file or directory", "permission denied", "is a directory"} {
+		if strings.Contains(msg, bad) {
+			return errdefs.As(errdefs.InvalidArgument, wrapped)
+		}
 	}
-	return fmt.Errorf("failed to create task for container: %w", err)
+	return wrapped
 }
 
 func readInRoot(root, rel string) []byte {
