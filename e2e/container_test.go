@@ -294,3 +294,35 @@ func TestRunOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestHealthOnFailure: beyond docker, an unhealthy container is restarted (berth flag) or stopped
+// (the label, from the docker CLI).
+func TestHealthOnFailure(t *testing.T) {
+	for name, args := range map[string][]string{
+		"berth-restart": {"--health-on-failure", "restart"},
+		"docker-stop":   {"--label", "berth.health-on-failure=stop"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			bin := dockerCLI(t)
+			if strings.HasPrefix(name, "berth") {
+				bin = harness.Binary(t, "berth")
+			}
+			c := withBusybox(t, bin)
+			run := append([]string{"run", "-d", "--name", "sick", "--stop-timeout", "1", "--health-cmd", "false", "--health-interval", "100ms", "--health-retries", "1"}, args...)
+			c.ok(append(run, "busybox", "sleep", "100")...)
+			first := strings.TrimSpace(c.ok("inspect", "-f", "{{.State.StartedAt}}", "sick"))
+			deadline := time.Now().Add(30 * time.Second)
+			for time.Now().Before(deadline) {
+				running, started, _ := strings.Cut(strings.TrimSpace(c.ok("inspect", "-f", "{{.State.Running}} {{.State.StartedAt}}", "sick")), " ")
+				if name == "docker-stop" && running == "false" {
+					return
+				}
+				if name == "berth-restart" && running == "true" && started != first {
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			t.Fatalf("%s: action never happened: %s", name, c.ok("inspect", "-f", "{{.State.Status}} {{.State.Health.Status}}", "sick"))
+		})
+	}
+}

@@ -42,3 +42,8 @@ type JSONError struct {
 	Code    int    `json:"code,omitempty"`
 	Message string `json:"message"`
 }
+
+// HealthOnFailureLabel is the container label naming what berthd does when the container turns
+// unhealthy: none, kill, restart or stop (podman's --health-on-failure; docker has none). A label
+// lets the docker CLI and compose files ask for it too.
+const HealthOnFailureLabel = "berth.health-on-failure"

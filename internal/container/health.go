@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
 
+	apitypes "github.com/berth-project/berth/api/types"
 	"github.com/berth-project/berth/internal/runtime"
 )
 
@@ -101,11 +103,48 @@ func (s *Service) healthLoop(c *Container, pid int, probe []string) {
 				health.Status = container.Unhealthy
 			}
 		}
+		action := ""
 		if health.Status != old {
 			s.events.Emit("container", "health_status: "+string(health.Status), c.ID, c.attributes())
 			c.save(s.dir(c.ID))
+			if health.Status == container.Unhealthy {
+				action = c.Config.Labels[apitypes.HealthOnFailureLabel]
+			}
 		}
 		c.mu.Unlock()
+		if action != "" && action != "none" {
+			s.onUnhealthy(c, action)
+			return // the action ends or replaces this run; a restart brings its own loop
+		}
+	}
+}
+
+func validHealthOnFailure(v string) bool {
+	switch v {
+	case "", "none", "kill", "restart", "stop":
+		return true
+	}
+	return false
+}
+
+// onUnhealthy carries out the container's health-on-failure action.
+func (s *Service) onUnhealthy(c *Container, action string) {
+	ctx := context.Background()
+	var err error
+	switch action {
+	case "kill":
+		// Not a user's kill: the restart policy still decides what happens next.
+		var rt *runtime.Runtime
+		if rt, err = s.runtimeFor(c); err == nil {
+			err = rt.Kill(ctx, c.ID, syscall.SIGKILL, true)
+		}
+	case "restart":
+		err = s.Restart(ctx, c.ID, nil, "")
+	case "stop":
+		err = s.Stop(ctx, c.ID, nil, "")
+	}
+	if err != nil {
+		s.log.Warn("health-on-failure action", "id", c.ID, "action", action, "err", err)
 	}
 }
 

@@ -432,7 +432,13 @@ func (s *Service) Restart(ctx context.Context, ref string, timeout *int, signal 
 	if err := s.Stop(ctx, ref, timeout, signal); err != nil && errdefs.ClassOf(err) != errdefs.NotModified {
 		return err
 	}
-	return s.Start(ctx, ref)
+	if err := s.Start(ctx, ref); err != nil {
+		return err
+	}
+	if c, err := s.Get(ref); err == nil {
+		s.events.Emit("container", "restart", c.ID, c.attributes())
+	}
+	return nil
 }
 
 // Remove deletes a container; a running one needs force and is killed first.

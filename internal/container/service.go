@@ -20,6 +20,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/berth-project/berth/api/filters"
+	apitypes "github.com/berth-project/berth/api/types"
 	"github.com/berth-project/berth/internal/errdefs"
 	"github.com/berth-project/berth/internal/image"
 	"github.com/berth-project/berth/internal/oci"
@@ -159,6 +160,9 @@ func (s *Service) Create(ctx context.Context, name string, cfg *container.Config
 	c.Config = mergeImageConfig(cfg, img)
 	if err := oci.Validate(c.Config, hc); err != nil {
 		return "", nil, err
+	}
+	if v := c.Config.Labels[apitypes.HealthOnFailureLabel]; !validHealthOnFailure(v) {
+		return "", nil, errdefs.InvalidArgumentf("invalid %s label %q: use none, kill, restart or stop", apitypes.HealthOnFailureLabel, v)
 	}
 	argv := append(append([]string{}, c.Config.Entrypoint...), c.Config.Cmd...)
 	c.Path, c.Args = argv[0], argv[1:]

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	apitypes "github.com/berth-project/berth/api/types"
 	"github.com/berth-project/berth/internal/cli/opts"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
@@ -94,6 +95,7 @@ type containerOptions struct {
 	healthTimeout     time.Duration
 	healthStartPeriod time.Duration
 	healthStartIntvl  time.Duration
+	healthOnFailure   string
 
 	name          string
 	user          string
@@ -251,6 +253,7 @@ func addContainerFlags(flags *pflag.FlagSet, pullHelp string) *containerOptions 
 	flags.DurationVar(&o.healthStartPeriod, "health-start-period", 0, "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)")
 	flags.DurationVar(&o.healthStartIntvl, "health-start-interval", 0, "Time between running the check during the start period (ms|s|m|h) (default 0s)")
 	flags.BoolVar(&o.noHealthcheck, "no-healthcheck", false, "Disable any container-specified HEALTHCHECK")
+	flags.StringVar(&o.healthOnFailure, "health-on-failure", "", "Action when the container turns unhealthy: none, kill, restart or stop (sets the label "+apitypes.HealthOnFailureLabel+")")
 
 	// Resources
 	flags.Uint16Var(&o.blkioWeight, "blkio-weight", 0, "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)")
@@ -378,6 +381,17 @@ func parse(flags *pflag.FlagSet, o *containerOptions, args []string) (*container
 		return nil, err
 	}
 	labels := opts.KeyValueMap(append(labelLines, o.labels.Values()...))
+	if o.healthOnFailure != "" {
+		switch o.healthOnFailure {
+		case "none", "kill", "restart", "stop":
+		default:
+			return nil, fmt.Errorf("invalid argument %q for \"--health-on-failure\" flag: use none, kill, restart or stop", o.healthOnFailure)
+		}
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[apitypes.HealthOnFailureLabel] = o.healthOnFailure
+	}
 
 	if err := validateMode("--ipc", "IPC", container.IpcMode(o.ipcMode).Valid()); err != nil {
 		return nil, err
