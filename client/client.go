@@ -278,6 +278,23 @@ func (c *Client) getJSON(ctx context.Context, path string, query url.Values, out
 	return decodeJSON(resp.Body, out)
 }
 
+// getJSONRaw is getJSON that also returns the bytes the daemon sent, for `inspect` to print as is.
+func (c *Client) getJSONRaw(ctx context.Context, path string, query url.Values, out any) ([]byte, error) {
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, query: query})
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return raw, fmt.Errorf("error decoding daemon response: %w", err)
+	}
+	return raw, nil
+}
+
 // sendJSON performs method with an optional JSON body and decodes the reply into out (if non-nil).
 func (c *Client) sendJSON(ctx context.Context, method, path string, query url.Values, in, out any) error {
 	req := request{method: method, path: path, query: query}

@@ -215,19 +215,8 @@ func (c *Client) ContainerInspect(ctx context.Context, id string, size bool) (co
 	if size {
 		q.Set("size", "1")
 	}
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: containerPath(id, "/json"), query: q})
-	if err != nil {
-		return out, nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return out, nil, err
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return out, raw, fmt.Errorf("error decoding daemon response: %w", err)
-	}
-	return out, raw, nil
+	raw, err := c.getJSONRaw(ctx, containerPath(id, "/json"), q, &out)
+	return out, raw, err
 }
 
 // LogsOptions are the options of ContainerLogs.

@@ -3,9 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -35,19 +33,8 @@ func (c *Client) ImageInspect(ctx context.Context, name string) (image.InspectRe
 	if name == "" {
 		return out, nil, errors.New("image name must not be empty")
 	}
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: "/images/" + name + "/json"})
-	if err != nil {
-		return out, nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return out, nil, err
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return out, raw, fmt.Errorf("error decoding daemon response: %w", err)
-	}
-	return out, raw, nil
+	raw, err := c.getJSONRaw(ctx, "/images/"+name+"/json", nil, &out)
+	return out, raw, err
 }
 
 // ImageHistory returns GET /images/{name}/history.

@@ -197,9 +197,9 @@ func (s *Service) Prune(ctx context.Context, f filters.Args) (*container.PruneRe
 		if len(vals) > 1 {
 			return nil, errdefs.InvalidArgumentf("more than one until filter specified")
 		}
-		t, err := parseUntil(vals[0], time.Now())
+		t, err := filters.ParseTimestamp(vals[0], time.Now())
 		if err != nil {
-			return nil, err
+			return nil, errdefs.InvalidArgumentf("failed to parse value %q as a timestamp for the until filter: %v", vals[0], err)
 		}
 		until = t
 	}
@@ -228,23 +228,6 @@ func (s *Service) Prune(ctx context.Context, f filters.Args) (*container.PruneRe
 	}
 	s.events.Emit("container", "prune", "", map[string]string{"reclaimed": strconv.FormatUint(rep.SpaceReclaimed, 10)})
 	return rep, nil
-}
-
-// parseUntil reads a duration ("24h"), a unix timestamp or an RFC 3339 time.
-func parseUntil(v string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(v); err == nil {
-		return now.Add(-d), nil
-	}
-	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		sec := int64(f)
-		return time.Unix(sec, int64((f-float64(sec))*1e9)), nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, v, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, errdefs.InvalidArgumentf("failed to parse value %q as a timestamp for the until filter", v)
 }
 
 func dirSize(dir string) int64 {

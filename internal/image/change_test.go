@@ -3,7 +3,6 @@ package image
 import (
 	"reflect"
 	"testing"
-	"time"
 )
 
 func TestApplyChanges(t *testing.T) {
@@ -52,25 +51,6 @@ func TestApplyChangesRefusesBadInput(t *testing.T) {
 		if err := applyChanges(&cfg, []string{change}); err == nil {
 			t.Errorf("%q accepted", change)
 		}
-	}
-}
-
-func TestParseTimestamp(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	cases := map[string]time.Time{
-		"24h":                  now.Add(-24 * time.Hour),
-		"2025-12-01T00:00:00Z": time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC),
-		"1700000000":           time.Unix(1700000000, 0),
-		"1700000000.5":         time.Unix(1700000000, 500000000),
-	}
-	for in, want := range cases {
-		got, err := parseTimestamp(in, now)
-		if err != nil || !got.Equal(want) {
-			t.Errorf("%s: got %v %v, want %v", in, got, err, want)
-		}
-	}
-	if _, err := parseTimestamp("yesterday", now); err == nil {
-		t.Error("bad timestamp accepted")
 	}
 }
 

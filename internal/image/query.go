@@ -4,7 +4,6 @@ import (
 	"context"
 	"path"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -135,9 +134,9 @@ func (snap *snapshot) matcher(f filters.Args) (func(*Image) bool, error) {
 	}
 	var until time.Time
 	for _, u := range f.Get("until") {
-		t, err := parseTimestamp(u, time.Now())
+		t, err := filters.ParseTimestamp(u, time.Now())
 		if err != nil {
-			return nil, err
+			return nil, errdefs.As(errdefs.InvalidArgument, err)
 		}
 		until = t
 	}
@@ -189,29 +188,6 @@ func refMatches(ref string, patterns []string) bool {
 		}
 	}
 	return false
-}
-
-// parseTimestamp reads docker's filter timestamps: RFC 3339, Unix seconds, or a Go duration before now.
-func parseTimestamp(s string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(s); err == nil {
-		return now.Add(-d), nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	secs, frac, _ := strings.Cut(s, ".")
-	if sec, err := strconv.ParseInt(secs, 10, 64); err == nil {
-		var nsec int64
-		if frac != "" {
-			if nsec, err = strconv.ParseInt((frac + "000000000")[:9], 10, 64); err != nil {
-				return time.Time{}, errdefs.InvalidArgumentf("invalid timestamp %q", s)
-			}
-		}
-		return time.Unix(sec, nsec), nil
-	}
-	return time.Time{}, errdefs.InvalidArgumentf("invalid timestamp %q: use RFC 3339, Unix seconds or a duration such as 24h", s)
 }
 
 func layerSize(img *Image, i int) int64 {

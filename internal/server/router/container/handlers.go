@@ -141,24 +141,6 @@ func (rt *Router) remove(w http.ResponseWriter, r *http.Request, vars map[string
 	return nil
 }
 
-func parseTime(v string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	if d, err := time.ParseDuration(v); err == nil {
-		return time.Now().Add(-d), nil
-	}
-	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		sec := int64(f)
-		return time.Unix(sec, int64((f-float64(sec))*1e9)), nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		return time.Time{}, errdefs.InvalidArgumentf("invalid time %q", v)
-	}
-	return t, nil
-}
-
 func (rt *Router) logs(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
 	q := r.URL.Query()
 	opts := containersvc.LogOptions{
@@ -176,11 +158,12 @@ func (rt *Router) logs(w http.ResponseWriter, r *http.Request, vars map[string]s
 		opts.Tail = n
 	}
 	var err error
-	if opts.Since, err = parseTime(q.Get("since")); err != nil {
-		return err
+	now := time.Now()
+	if opts.Since, err = filters.ParseTimestamp(q.Get("since"), now); err != nil {
+		return errdefs.As(errdefs.InvalidArgument, err)
 	}
-	if opts.Until, err = parseTime(q.Get("until")); err != nil {
-		return err
+	if opts.Until, err = filters.ParseTimestamp(q.Get("until"), now); err != nil {
+		return errdefs.As(errdefs.InvalidArgument, err)
 	}
 	tty, err := rt.backend.IsTTY(vars["name"])
 	if err != nil {

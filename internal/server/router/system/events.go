@@ -3,7 +3,6 @@ package system
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,25 +11,6 @@ import (
 	"github.com/berth-project/berth/api/filters"
 	"github.com/berth-project/berth/internal/errdefs"
 )
-
-// eventTime reads since/until: Unix seconds with optional fraction, RFC 3339, or a duration back from now.
-func eventTime(v string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	if d, err := time.ParseDuration(v); err == nil {
-		return time.Now().Add(-d), nil
-	}
-	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		sec := int64(f)
-		return time.Unix(sec, int64((f-float64(sec))*1e9)), nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		return time.Time{}, errdefs.InvalidArgumentf("invalid time %q: use Unix seconds, RFC 3339 or a duration", v)
-	}
-	return t, nil
-}
 
 func eventMatches(m events.Message, f filters.Args) bool {
 	if v := f.Get("type"); len(v) > 0 && !in(v, string(m.Type)) {
@@ -59,13 +39,14 @@ func in(list []string, s string) bool {
 
 func (rt *Router) events(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
 	q := r.URL.Query()
-	since, err := eventTime(q.Get("since"))
+	now := time.Now()
+	since, err := filters.ParseTimestamp(q.Get("since"), now)
 	if err != nil {
-		return err
+		return errdefs.As(errdefs.InvalidArgument, err)
 	}
-	until, err := eventTime(q.Get("until"))
+	until, err := filters.ParseTimestamp(q.Get("until"), now)
 	if err != nil {
-		return err
+		return errdefs.As(errdefs.InvalidArgument, err)
 	}
 	f, err := filters.Parse(q.Get("filters"))
 	if err != nil {
