@@ -176,32 +176,20 @@ func report(ready *os.File, pid int, errMsg string) {
 }
 
 // writeFileAtomic writes name in the current (state) directory through a
-// temporary file, fsync and rename.
+// temporary file and a rename, so a reader never sees it half written. It does
+// not fsync: the state directory lives under the exec root (/run, a tmpfs on
+// most hosts), whose contents mean nothing after a reboot, and the shim's
+// pid and exit files are on the critical path of every container start and exit.
 func writeFileAtomic(name string, data []byte) error {
 	tmp := "." + name + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	err := os.WriteFile(tmp, data, 0o644)
 	if err == nil {
 		err = os.Rename(tmp, name)
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return err
 	}
-	if d, err := os.Open("."); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return err
 }
 
 // logf appends a diagnostic line to shim.log in the state directory.

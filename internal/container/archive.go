@@ -37,7 +37,7 @@ func (s *Service) withRootfs(ctx context.Context, c *Container, fn func(root str
 	if err != nil {
 		return err
 	}
-	root, err := s.layers.MountRW(c.ID, img.Chain)
+	root, err := s.layers.MountRW(c.ID, img.Chain, false)
 	if err != nil {
 		return err
 	}

@@ -103,7 +103,7 @@ func (s *Service) startLocked(ctx context.Context, c *Container) error {
 	if err != nil {
 		return err
 	}
-	rootfs, err := s.layers.MountRW(c.ID, img.Chain)
+	rootfs, err := s.layers.MountRW(c.ID, img.Chain, c.HostConfig.AutoRemove)
 	if err != nil {
 		return err
 	}
@@ -146,9 +146,7 @@ func (s *Service) startLocked(ctx context.Context, c *Container) error {
 	if err := os.WriteFile(filepath.Join(bundle, "config.json"), raw, 0o600); err != nil {
 		return fail(err)
 	}
-	if _, err := os.Stat(filepath.Join(rt.Root, c.ID)); err == nil {
-		rt.Delete(ctx, c.ID) // leftovers of a run whose shim died
-	}
+	rt.Delete(ctx, c.ID) // leftovers of a run whose shim died
 	// The run starts before the launch so that attach, which reads the log from this time on, misses nothing.
 	runStart := time.Now().UTC()
 	h, err := shim.Launch(ctx, s.run.ShimPath, shim.Options{
@@ -181,8 +179,8 @@ func (s *Service) startLocked(ctx context.Context, c *Container) error {
 // classifyStartError marks a command that cannot be run as the client's fault (400), as docker does;
 // the CLI then maps the message to exit code 127 (not found) or 126 (cannot invoke).
 func classifyStartError(err error) error {
-	wrapped := fmt.Errorf("failed to create task for container: %w: unknown", err)
-	msg := err.Error()
+	msg := runtime.NormalizeMessage(err.Error())
+	wrapped := fmt.Errorf("failed to create task for container: %s: unknown", msg)
 	for _, bad := range []string{"executable file not found", "no such file or directory", "permission denied", "is a directory"} {
 		if strings.Contains(msg, bad) {
 			return errdefs.As(errdefs.InvalidArgument, wrapped)
@@ -268,9 +266,8 @@ func (s *Service) monitor(c *Container, pid int) {
 		c.State.OOMKilled = exit.OOMKilled
 	}
 	if rt, rerr := s.runtimeFor(c); rerr == nil {
-		rt.Delete(context.Background(), c.ID)
+		rt.Delete(context.Background(), c.ID) // only when the shim could not
 	}
-	s.layers.UnmountRW(c.ID)
 	restart := s.shouldRestart(c)
 	if restart {
 		c.RestartCount++
@@ -279,6 +276,9 @@ func (s *Service) monitor(c *Container, pid int) {
 	c.notifyExit()
 	autoRemove := c.HostConfig.AutoRemove && !restart
 	s.events.Emit("container", "die", c.ID, merge(c.attributes(), map[string]string{"exitCode": fmt.Sprint(code)}))
+	// Waiters have their answer; the unmount (which syncs a non-volatile upper layer) runs
+	// after it, still under the lock so that nothing remounts or removes the layer meanwhile.
+	s.layers.UnmountRW(c.ID)
 	c.mu.Unlock()
 
 	if restart {

@@ -157,6 +157,12 @@ func (s *Service) Create(ctx context.Context, name string, cfg *container.Config
 		hc.LogConfig.Type = "json-file" // clients such as docker-py read logs back only for this driver
 	}
 	c := &Container{ID: newID(), Created: time.Now().UTC(), Image: img.ID, ImageName: cfg.Image, HostConfig: hc}
+	if hc.Runtime == "" {
+		hc.Runtime = s.run.DefaultRuntime // inspect shows the runtime the container runs with, as docker's does
+	}
+	if _, err := s.runtimeFor(c); err != nil {
+		return "", nil, err
+	}
 	c.Config = mergeImageConfig(cfg, img)
 	if err := oci.Validate(c.Config, hc); err != nil {
 		return "", nil, err

@@ -97,6 +97,9 @@ func (d *Daemon) start() error {
 	bus := events.New()
 	rts := map[string]*runtime.Runtime{}
 	for name, path := range runtimes(cfg) {
+		if filepath.Base(path) == "crun" {
+			prepareForCrun(d.log)
+		}
 		rt, err := runtime.New(name, path, filepath.Join(cfg.ExecRoot, "runtime", name))
 		if err != nil {
 			return err
@@ -253,6 +256,18 @@ func engineID(root string) (string, error) {
 	h := hex.EncodeToString(b)
 	id := h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 	return id, metadata.WriteFile(path, []byte(id+"\n"), 0o600)
+}
+
+// prepareForCrun readies a hybrid cgroup host for crun (see host.UnbindUnifiedControllers); a
+// failure only costs crun, so it is logged, not fatal.
+func prepareForCrun(log *slog.Logger) {
+	moved, err := host.UnbindUnifiedControllers("/sys/fs/cgroup")
+	if err != nil {
+		log.Warn("crun will refuse to run containers on this hybrid cgroup host", "err", err)
+	}
+	if len(moved) > 0 {
+		log.Info("moved cgroup controllers from the v2 to v1 hierarchies so that crun can run", "controllers", moved)
+	}
 }
 
 // runtimes lists the configured OCI runtimes, adding runc and crun when they are installed.

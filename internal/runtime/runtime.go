@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 
@@ -53,12 +55,37 @@ func (r *Runtime) Pause(ctx context.Context, id string) error { return r.rc.Paus
 func (r *Runtime) Resume(ctx context.Context, id string) error { return r.rc.Resume(ctx, id) }
 
 // Delete removes the runtime's state of a stopped container; a missing container is not an error.
+// Without a state directory there is nothing to delete, which saves a runtime exec on the common
+// path where the shim has deleted the container itself.
 func (r *Runtime) Delete(ctx context.Context, id string) error {
+	if !r.Exists(id) {
+		return nil
+	}
 	err := r.rc.Delete(ctx, id, &gorunc.DeleteOpts{Force: true})
 	if err != nil && (notRunning(err) || strings.Contains(err.Error(), "does not exist")) {
 		return nil
 	}
 	return err
+}
+
+// crunNotFound is crun's wording for a command missing from the image.
+var crunNotFound = regexp.MustCompile("executable file `([^`]*)` not found in \\$PATH: No such file or directory")
+
+// NormalizeMessage rewrites crun's start errors in runc's words, which docker clients parse to
+// pick exit code 127 (not found) or 126 (cannot invoke).
+func NormalizeMessage(msg string) string {
+	msg = crunNotFound.ReplaceAllString(msg, `exec: "$1": executable file not found in $$PATH`)
+	if strings.Contains(msg, "open executable: ") {
+		msg = strings.NewReplacer("Operation not permitted", "permission denied", "Permission denied", "permission denied").Replace(msg)
+	}
+	return msg
+}
+
+// Exists reports whether the runtime holds state for container id (runc and crun both keep a
+// directory per container under their root).
+func (r *Runtime) Exists(id string) bool {
+	_, err := os.Lstat(filepath.Join(r.Root, id))
+	return err == nil
 }
 
 // Pids lists the host PIDs of the container's processes.

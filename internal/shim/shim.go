@@ -96,7 +96,8 @@ func (e *RuntimeError) ExitCode() int {
 	switch {
 	case strings.Contains(m, "executable file not found"), strings.Contains(m, "no such file or directory"):
 		return 127
-	case strings.Contains(m, "permission denied"), strings.Contains(m, "exec format error"), strings.Contains(m, "is a directory"):
+	case strings.Contains(m, "permission denied"), strings.Contains(m, "exec format error"), strings.Contains(m, "is a directory"),
+		strings.Contains(m, "open executable: "): // crun's wording
 		return 126
 	}
 	return 125
