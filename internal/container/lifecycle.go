@@ -372,7 +372,7 @@ func (s *Service) stopAndWait(ctx context.Context, c *Container, exited <-chan s
 		}
 	}
 	if wait != 0 && sig != syscall.SIGKILL {
-		if err := rt.Kill(ctx, c.ID, sig, false); err != nil && !errdefs.IsConflict(err) {
+		if err := s.signal(ctx, c, rt, sig, false); err != nil && !errdefs.IsConflict(err) {
 			return err
 		}
 		thaw()
@@ -388,7 +388,7 @@ func (s *Service) stopAndWait(ctx context.Context, c *Container, exited <-chan s
 			return ctx.Err()
 		}
 	}
-	if err := rt.Kill(ctx, c.ID, syscall.SIGKILL, true); err != nil && !errdefs.IsConflict(err) {
+	if err := s.signal(ctx, c, rt, syscall.SIGKILL, true); err != nil && !errdefs.IsConflict(err) {
 		return err
 	}
 	thaw()
@@ -424,7 +424,7 @@ func (s *Service) Kill(ctx context.Context, ref, signal string) error {
 		return err
 	}
 	s.events.Emit("container", "kill", c.ID, merge(c.attributes(), map[string]string{"signal": fmt.Sprint(int(sig))}))
-	return rt.Kill(ctx, c.ID, sig, sig == syscall.SIGKILL)
+	return s.signal(ctx, c, rt, sig, sig == syscall.SIGKILL)
 }
 
 // Restart stops (if running) and starts a container.
