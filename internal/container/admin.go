@@ -219,7 +219,7 @@ func (s *Service) Prune(ctx context.Context, f filters.Args) (*container.PruneRe
 			continue
 		}
 		size := dirSize(s.layers.UpperDir(c.ID))
-		if err := s.Remove(ctx, c.ID, false); err != nil {
+		if err := s.Remove(ctx, c.ID, false, false); err != nil {
 			s.log.Warn("prune container", "id", c.ID, "err", err)
 			continue
 		}

@@ -11,7 +11,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/moby/moby/api/types/container"
@@ -151,7 +150,7 @@ func (s *Service) ArchivePath(ctx context.Context, ref, p string, start func(*co
 		if name == "/" {
 			name = "."
 		}
-		if err := tarTree(ctx, tw, rp.host, name, nil); err != nil {
+		if err := archive.WriteTree(ctx, tw, rp.host, name, nil); err != nil {
 			return err
 		}
 		return tw.Close()
@@ -166,81 +165,10 @@ func (s *Service) Export(ctx context.Context, ref string, w io.Writer) error {
 	}
 	return s.withRootfs(ctx, c, func(root string) error {
 		tw := tar.NewWriter(w)
-		if err := tarTree(ctx, tw, root, "", nil); err != nil {
+		if err := archive.WriteTree(ctx, tw, root, "", nil); err != nil {
 			return err
 		}
 		return tw.Close()
-	})
-}
-
-// tarTree writes src (never following symlinks) as entries under prefix; an empty prefix writes the
-// directory's contents at the top. Hard links within the tree are kept. rewrite, if set, may replace
-// or drop (nil header) an entry.
-func tarTree(ctx context.Context, tw *tar.Writer, src, prefix string, rewrite func(rel string, fi os.FileInfo, hdr *tar.Header) (*tar.Header, error)) error {
-	inodes := map[[2]uint64]string{}
-	return filepath.Walk(src, func(full string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, full)
-		if err != nil {
-			return err
-		}
-		name := filepath.ToSlash(rel)
-		if prefix != "" {
-			name = path.Join(prefix, name)
-		} else if name == "." {
-			return nil
-		}
-		link := ""
-		if fi.Mode()&os.ModeSymlink != 0 {
-			if link, err = os.Readlink(full); err != nil {
-				return err
-			}
-		}
-		hdr, err := tar.FileInfoHeader(fi, link)
-		if err != nil {
-			return err
-		}
-		hdr.Name = name
-		if fi.IsDir() {
-			hdr.Name += "/"
-		}
-		hdr.Uname, hdr.Gname = "", ""
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-			hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
-			if fi.Mode().IsRegular() && st.Nlink > 1 {
-				key := [2]uint64{uint64(st.Dev), st.Ino}
-				if first, ok := inodes[key]; ok {
-					hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
-				} else {
-					inodes[key] = hdr.Name
-				}
-			}
-		}
-		if rewrite != nil {
-			if hdr, err = rewrite(rel, fi, hdr); err != nil || hdr == nil {
-				return err
-			}
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if hdr.Typeflag == tar.TypeReg && hdr.Size > 0 {
-			f, err := os.OpenFile(full, os.O_RDONLY|unix.O_NOFOLLOW, 0)
-			if err != nil {
-				return err
-			}
-			_, err = io.CopyN(tw, f, hdr.Size)
-			f.Close()
-			if err != nil {
-				return fmt.Errorf("archive %s: %w", rel, err)
-			}
-		}
-		return nil
 	})
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/internal/archive"
 )
 
 // runtimeFiles are the mount points the runtime creates in the rootfs; docker hides them in an init
@@ -141,7 +143,7 @@ func (s *Service) Changes(ctx context.Context, ref string) ([]container.Filesyst
 func (s *Service) tarUpper(ctx context.Context, c *Container, w io.Writer) error {
 	upper := s.layers.UpperDir(c.ID)
 	tw := tar.NewWriter(w)
-	err := tarTree(ctx, tw, upper, "", func(rel string, fi os.FileInfo, hdr *tar.Header) (*tar.Header, error) {
+	err := archive.WriteTree(ctx, tw, upper, "", func(rel string, fi os.FileInfo, hdr *tar.Header) (*tar.Header, error) {
 		rel = filepath.ToSlash(rel)
 		if runtimeFiles[rel] || (fi.IsDir() && rel == "etc" && onlyMountPoints(filepath.Join(upper, rel), rel)) {
 			return nil, nil

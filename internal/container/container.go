@@ -18,6 +18,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/berth-project/berth/internal/metadata"
+	"github.com/berth-project/berth/internal/volume"
 )
 
 // State is a container's runtime state as docker reports it.
@@ -61,6 +62,8 @@ type Container struct {
 	HostnamePath         string
 	HostsPath            string
 	ResolvConfPath       string
+	// MountPoints are the container's volumes, binds and tmpfs mounts, resolved at create.
+	MountPoints []volume.MountPoint `json:",omitempty"`
 }
 
 // newID returns a random 64-hex container ID.

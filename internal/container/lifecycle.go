@@ -74,7 +74,7 @@ func (s *Service) Start(ctx context.Context, ref string) error {
 	c.mu.Unlock()
 	if autoRemove {
 		// docker run --rm waits for the removal even when the start failed.
-		if rerr := s.Remove(context.Background(), c.ID, true); rerr != nil {
+		if rerr := s.Remove(context.Background(), c.ID, true, true); rerr != nil {
 			s.log.Warn("auto-remove after failed start", "id", c.ID, "err", rerr)
 		}
 	}
@@ -108,10 +108,15 @@ func (s *Service) startLocked(ctx context.Context, c *Container) error {
 		return err
 	}
 	fail := func(err error) error {
+		s.unmountVolumes(c)
 		s.layers.UnmountRW(c.ID)
 		return err
 	}
 	if err := c.writeEtcFiles(); err != nil {
+		return fail(err)
+	}
+	mounts, err := s.setupMounts(ctx, c, rootfs)
+	if err != nil {
 		return fail(err)
 	}
 	var hardNofile uint64
@@ -125,6 +130,7 @@ func (s *Service) startLocked(ctx context.Context, c *Container) error {
 		HostsPath: c.HostsPath, ResolvConfPath: c.ResolvConfPath, HostnamePath: c.HostnamePath,
 		CgroupsPath: "/berth/" + c.ID, HostRlimitNofile: hardNofile, SeccompAvailable: true,
 		InitPath: s.run.InitPath, DeviceNumbers: oci.HostDeviceNumbers, LookupDevices: oci.HostDevices,
+		Mounts: mounts,
 	}
 	in.BoundingCaps, _ = oci.BoundingCapabilities()
 	if c.HostConfig.NetworkMode.IsHost() {
@@ -279,6 +285,7 @@ func (s *Service) monitor(c *Container, pid int) {
 	// Waiters have their answer; the unmount (which syncs a non-volatile upper layer) runs
 	// after it, still under the lock so that nothing remounts or removes the layer meanwhile.
 	s.layers.UnmountRW(c.ID)
+	s.unmountVolumes(c)
 	c.mu.Unlock()
 
 	if restart {
@@ -293,7 +300,7 @@ func (s *Service) monitor(c *Container, pid int) {
 		return
 	}
 	if autoRemove {
-		if err := s.Remove(context.Background(), c.ID, true); err != nil {
+		if err := s.Remove(context.Background(), c.ID, true, true); err != nil {
 			s.log.Warn("auto-remove", "id", c.ID, "err", err)
 		}
 	}
@@ -441,8 +448,9 @@ func (s *Service) Restart(ctx context.Context, ref string, timeout *int, signal 
 	return nil
 }
 
-// Remove deletes a container; a running one needs force and is killed first.
-func (s *Service) Remove(ctx context.Context, ref string, force bool) error {
+// Remove deletes a container; a running one needs force and is killed first. removeVolumes also
+// removes its anonymous volumes (rm -v, --rm).
+func (s *Service) Remove(ctx context.Context, ref string, force, removeVolumes bool) error {
 	c, err := s.Get(ref)
 	if err != nil {
 		return err
@@ -484,6 +492,7 @@ func (s *Service) Remove(ctx context.Context, ref string, force bool) error {
 	delete(s.byID, c.ID)
 	delete(s.byName, c.Name)
 	s.mu.Unlock()
+	s.releaseMounts(ctx, c, removeVolumes)
 	c.mu.Lock()
 	c.notifyRemoved()
 	c.mu.Unlock()

@@ -24,7 +24,7 @@ func (s *Service) Restore(ctx context.Context) {
 		status := c.State.Status
 		c.mu.Unlock()
 		if status == "removing" {
-			if err := s.Remove(ctx, c.ID, true); err != nil {
+			if err := s.Remove(ctx, c.ID, true, c.HostConfig.AutoRemove); err != nil {
 				s.log.Warn("finishing removal", "id", c.ID, "err", err)
 			}
 			continue
@@ -53,6 +53,7 @@ func (s *Service) restoreOne(ctx context.Context, c *Container) {
 			rt.Delete(ctx, c.ID)
 		}
 		s.layers.UnmountRW(c.ID)
+		s.unmountVolumes(c)
 		c.save(s.dir(c.ID))
 	}
 	p := c.HostConfig.RestartPolicy.Name

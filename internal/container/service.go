@@ -39,12 +39,13 @@ type Events interface {
 
 // Service owns every container.
 type Service struct {
-	root   string // data-root/containers: one directory of records and logs per container
-	images Images
-	layers *overlay.Store
-	run    Runner
-	events Events
-	log    *slog.Logger
+	root    string // data-root/containers: one directory of records and logs per container
+	images  Images
+	layers  *overlay.Store
+	volumes Volumes
+	run     Runner
+	events  Events
+	log     *slog.Logger
 
 	mu     sync.Mutex
 	byID   map[string]*Container
@@ -54,12 +55,12 @@ type Service struct {
 	execs  map[string]*execProc
 }
 
-// New loads the container records under root.
-func New(root string, images Images, layers *overlay.Store, run Runner, ev Events, log *slog.Logger) (*Service, error) {
+// New loads the container records under root and re-takes their volume references.
+func New(root string, images Images, layers *overlay.Store, volumes Volumes, run Runner, ev Events, log *slog.Logger) (*Service, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, err
 	}
-	s := &Service{root: root, images: images, layers: layers, run: run, events: ev, log: log, byID: map[string]*Container{}, byName: map[string]string{}, execs: map[string]*execProc{}}
+	s := &Service{root: root, images: images, layers: layers, volumes: volumes, run: run, events: ev, log: log, byID: map[string]*Container{}, byName: map[string]string{}, execs: map[string]*execProc{}}
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		return nil, err
@@ -78,6 +79,7 @@ func New(root string, images Images, layers *overlay.Store, run Runner, ev Event
 		}
 		s.byID[c.ID] = c
 		s.byName[c.Name] = c.ID
+		s.restoreMounts(c)
 	}
 	return s, nil
 }
@@ -181,6 +183,16 @@ func (s *Service) Create(ctx context.Context, name string, cfg *container.Config
 	c.HostnamePath = filepath.Join(dir, "hostname")
 	c.HostsPath = filepath.Join(dir, "hosts")
 	c.ResolvConfPath = filepath.Join(dir, "resolv.conf")
+	// Mounts are resolved outside the lock: --volumes-from looks other containers up.
+	if c.MountPoints, err = s.resolveMounts(ctx, c); err != nil {
+		return "", nil, err
+	}
+	created := false
+	defer func() {
+		if !created {
+			s.releaseMounts(ctx, c, true)
+		}
+	}()
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -206,6 +218,7 @@ func (s *Service) Create(ctx context.Context, name string, cfg *container.Config
 		s.layers.RemoveRW(c.ID)
 		return "", nil, err
 	}
+	created = true
 	s.byID[c.ID] = c
 	s.byName[c.Name] = c.ID
 	s.events.Emit("container", "create", c.ID, c.attributes())
@@ -293,6 +306,16 @@ func mergeImageConfig(req *container.Config, img *image.Image) *container.Config
 			ports[p] = struct{}{}
 		}
 		c.ExposedPorts = ports
+	}
+	if len(ic.Volumes) > 0 {
+		vols := map[string]struct{}{}
+		for v := range ic.Volumes {
+			vols[v] = struct{}{}
+		}
+		for v := range c.Volumes {
+			vols[v] = struct{}{}
+		}
+		c.Volumes = vols
 	}
 	if c.Healthcheck == nil && img.Config.Config.Healthcheck != nil {
 		h := img.Config.Config.Healthcheck
@@ -391,7 +414,7 @@ func (c *Container) summary(now time.Time) container.Summary {
 	sum := container.Summary{
 		ID: c.ID, Names: []string{c.Name}, Image: c.ImageName, ImageID: c.Image.String(), Command: cmd,
 		Created: c.Created.Unix(), Ports: []container.PortSummary{}, Labels: c.Config.Labels,
-		State: container.ContainerState(c.State.Status), Status: c.statusText(now), Mounts: []container.MountPoint{},
+		State: container.ContainerState(c.State.Status), Status: c.statusText(now), Mounts: c.mountPoints(),
 	}
 	sum.HostConfig.NetworkMode = string(c.HostConfig.NetworkMode)
 	if sum.HostConfig.NetworkMode == "" {
@@ -418,7 +441,7 @@ func (s *Service) Inspect(ctx context.Context, ref string) (*container.InspectRe
 		},
 		Image: c.Image.String(), ResolvConfPath: c.ResolvConfPath, HostnamePath: c.HostnamePath, HostsPath: c.HostsPath,
 		LogPath: c.LogPath, Name: c.Name, RestartCount: c.RestartCount, Driver: "overlay2", Platform: "linux",
-		ExecIDs: nil, HostConfig: c.HostConfig, Mounts: []container.MountPoint{}, Config: c.Config,
+		ExecIDs: nil, HostConfig: c.HostConfig, Mounts: c.mountPoints(), Config: c.Config,
 		GraphDriver: &storage.DriverData{Name: "overlay2", Data: map[string]string{
 			"UpperDir": s.layers.UpperDir(c.ID), "MergedDir": s.layers.MergedDir(c.ID),
 		}},

@@ -22,6 +22,7 @@ import (
 
 	apievents "github.com/moby/moby/api/types/events"
 	apiimage "github.com/moby/moby/api/types/image"
+	apivolume "github.com/moby/moby/api/types/volume"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/internal/container"
@@ -35,7 +36,9 @@ import (
 	containerrouter "github.com/berth-project/berth/internal/server/router/container"
 	imagerouter "github.com/berth-project/berth/internal/server/router/image"
 	systemrouter "github.com/berth-project/berth/internal/server/router/system"
+	volumerouter "github.com/berth-project/berth/internal/server/router/volume"
 	"github.com/berth-project/berth/internal/snapshot/overlay"
+	"github.com/berth-project/berth/internal/volume"
 )
 
 // Daemon is a running berthd.
@@ -95,6 +98,10 @@ func (d *Daemon) start() error {
 		return err
 	}
 	bus := events.New()
+	volumes, err := volume.New(filepath.Join(cfg.DataRoot, "volumes"), db, bus, d.log.With("component", "volume"))
+	if err != nil {
+		return fmt.Errorf("open volume store: %w", err)
+	}
 	rts := map[string]*runtime.Runtime{}
 	for name, path := range runtimes(cfg) {
 		if filepath.Base(path) == "crun" {
@@ -110,7 +117,7 @@ func (d *Daemon) start() error {
 	if err != nil {
 		return err
 	}
-	containers, err := container.New(filepath.Join(cfg.DataRoot, "containers"), images, layers, container.Runner{
+	containers, err := container.New(filepath.Join(cfg.DataRoot, "containers"), images, layers, volumes, container.Runner{
 		ExecRoot: filepath.Join(cfg.ExecRoot, "containers"), ShimPath: shimPath, Runtimes: rts,
 		DefaultRuntime: cfg.DefaultRuntime, InitPath: initBinary(),
 	}, bus, d.log.With("component", "container"))
@@ -135,9 +142,10 @@ func (d *Daemon) start() error {
 		Labels:          cfg.Labels,
 	}
 	d.server = server.New(d.log.With("component", "api"),
-		systemrouter.New(systemBackend{images, containers, bus}, sysCfg, host.Read(), d.log),
+		systemrouter.New(systemBackend{images, containers, volumes, bus}, sysCfg, host.Read(), d.log),
 		imagerouter.New(images, &http.Client{Timeout: 0}),
 		containerrouter.New(containers),
+		volumerouter.New(volumes),
 	)
 	tlsConfig, err := d.tlsConfig()
 	if err != nil {
@@ -316,6 +324,7 @@ func initBinary() string {
 type systemBackend struct {
 	images     *image.Service
 	containers *container.Service
+	volumes    *volume.Service
 	events     *events.Bus
 }
 
@@ -331,4 +340,8 @@ func (b systemBackend) ImageCount() (int, error) { return b.images.Count() }
 
 func (b systemBackend) ImageDiskUsage(ctx context.Context) ([]apiimage.Summary, int64, error) {
 	return b.images.DiskUsage(ctx)
+}
+
+func (b systemBackend) VolumeDiskUsage(ctx context.Context) ([]*apivolume.Volume, error) {
+	return b.volumes.DiskUsage(ctx)
 }

@@ -19,7 +19,7 @@ type Backend interface {
 	Stop(ctx context.Context, ref string, timeout *int, signal string) error
 	Restart(ctx context.Context, ref string, timeout *int, signal string) error
 	Kill(ctx context.Context, ref, signal string) error
-	Remove(ctx context.Context, ref string, force bool) error
+	Remove(ctx context.Context, ref string, force, removeVolumes bool) error
 	Wait(ctx context.Context, ref, condition string) (<-chan containersvc.WaitResult, error)
 	List(ctx context.Context, all bool, limit int, f filters.Args) ([]container.Summary, error)
 	Inspect(ctx context.Context, ref string) (*container.InspectResponse, error)

@@ -134,7 +134,7 @@ func (rt *Router) wait(w http.ResponseWriter, r *http.Request, vars map[string]s
 }
 
 func (rt *Router) remove(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
-	if err := rt.backend.Remove(r.Context(), vars["name"], server.BoolValue(r, "force")); err != nil {
+	if err := rt.backend.Remove(r.Context(), vars["name"], server.BoolValue(r, "force"), server.BoolValue(r, "v")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

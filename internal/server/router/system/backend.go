@@ -8,6 +8,7 @@ import (
 	"github.com/moby/moby/api/types/events"
 
 	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/volume"
 )
 
 // Backend is what the system routes need from the daemon.
@@ -20,6 +21,8 @@ type Backend interface {
 	ContainerCounts() (total, running, paused, stopped int)
 	// ImageDiskUsage returns every image with its sizes and the total size of all layers.
 	ImageDiskUsage(ctx context.Context) ([]image.Summary, int64, error)
+	// VolumeDiskUsage returns every volume with its size and reference count.
+	VolumeDiskUsage(ctx context.Context) ([]*volume.Volume, error)
 }
 
 // Config is the static part of /info.

@@ -163,6 +163,13 @@ func (rt *Router) diskUsage(w http.ResponseWriter, r *http.Request, _ map[string
 	if du.Images == nil {
 		du.Images = []*image.Summary{}
 	}
+	vols, err := rt.backend.VolumeDiskUsage(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, v := range vols {
+		du.Volumes = append(du.Volumes, v)
+	}
 	return server.WriteJSON(w, http.StatusOK, du)
 }
 
