@@ -11,6 +11,7 @@ import (
 	"github.com/berth-project/berth/internal/cli/command/container"
 	"github.com/berth-project/berth/internal/cli/command/image"
 	"github.com/berth-project/berth/internal/cli/command/system"
+	"github.com/berth-project/berth/internal/cli/command/volume"
 	"github.com/berth-project/berth/internal/cli/config"
 	"github.com/spf13/cobra"
 )
@@ -70,6 +71,7 @@ func addCommands(root *cobra.Command, c *cli.Cli) {
 		container.NewContainerCommand(c),
 		image.NewImageCommand(c),
 		system.NewSystemCommand(c),
+		volume.NewVolumeCommand(c),
 
 		common(container.NewRunCommand(c)),
 		common(container.NewExecCommand(c)),

@@ -30,6 +30,7 @@ type File struct {
 	CredentialHelpers map[string]string     `json:"credHelpers,omitempty"`
 	ImagesFormat      string                `json:"imagesFormat,omitempty"`
 	PsFormat          string                `json:"psFormat,omitempty"`
+	VolumesFormat     string                `json:"volumesFormat,omitempty"`
 	HTTPHeaders       map[string]string     `json:"HttpHeaders,omitempty"`
 	DetachKeys        string                `json:"detachKeys,omitempty"`
 	CurrentContext    string                `json:"currentContext,omitempty"`

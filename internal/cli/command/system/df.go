@@ -10,6 +10,7 @@ import (
 	"github.com/berth-project/berth/api/types"
 	"github.com/berth-project/berth/internal/cli"
 	"github.com/berth-project/berth/internal/cli/command/image"
+	volumecmd "github.com/berth-project/berth/internal/cli/command/volume"
 	"github.com/berth-project/berth/internal/cli/format"
 	"github.com/moby/moby/api/types/build"
 	"github.com/moby/moby/api/types/container"
@@ -241,7 +242,7 @@ func writeVerbose(out io.Writer, du diskUsage) error {
 		return err
 	}
 	fmt.Fprint(out, "\nLocal Volumes space usage:\n\n")
-	if err := format.Write(out, verboseVolumesFormat, volumeHeader(), volumeRows(du.volumes)); err != nil {
+	if err := format.Write(out, verboseVolumesFormat, volumecmd.RowHeader(), volumecmd.Rows(du.volumes)); err != nil {
 		return err
 	}
 	var cacheSize int64
@@ -258,7 +259,7 @@ func writeVerboseJSON(out io.Writer, du diskUsage) error {
 	obj := map[string][]any{
 		"Images":     nonNil(du.images),
 		"Containers": nonNil(containerRows(du.containers)),
-		"Volumes":    nonNil(volumeRows(du.volumes)),
+		"Volumes":    nonNil(volumecmd.Rows(du.volumes)),
 		"BuildCache": nonNil(buildCacheRows(du.buildCache)),
 	}
 	raw, err := json.Marshal(obj)
@@ -336,38 +337,6 @@ func (r *ContainerUsageRow) Names() string {
 
 // MarshalJSON encodes the row with every field as a string.
 func (r *ContainerUsageRow) MarshalJSON() ([]byte, error) { return format.MarshalMethods(r) }
-
-func volumeHeader() map[string]string {
-	return map[string]string{"Name": "VOLUME NAME", "Links": "LINKS", "Size": "SIZE"}
-}
-
-// VolumeUsageRow is one volume in `system df -v`.
-type VolumeUsageRow struct{ v volume.Volume }
-
-func volumeRows(vs []volume.Volume) []any {
-	var rows []any
-	for _, v := range vs {
-		rows = append(rows, &VolumeUsageRow{v: v})
-	}
-	return rows
-}
-
-func (r *VolumeUsageRow) Name() string { return r.v.Name }
-func (r *VolumeUsageRow) Links() string {
-	if r.v.UsageData == nil || r.v.UsageData.RefCount == -1 {
-		return "N/A"
-	}
-	return fmt.Sprintf("%d", r.v.UsageData.RefCount)
-}
-func (r *VolumeUsageRow) Size() string {
-	if r.v.UsageData == nil || r.v.UsageData.Size == -1 {
-		return "N/A"
-	}
-	return format.DiskSize(r.v.UsageData.Size)
-}
-
-// MarshalJSON encodes the row with every field as a string.
-func (r *VolumeUsageRow) MarshalJSON() ([]byte, error) { return format.MarshalMethods(r) }
 
 func buildCacheHeader() map[string]string {
 	return map[string]string{
