@@ -36,3 +36,6 @@ func TestDockerPy(t *testing.T) { runDockerPy(t, "dockerpy_images.py") }
 
 // TestDockerPyContainers: run, logs, wait, exec, archive, stop, remove and list.
 func TestDockerPyContainers(t *testing.T) { runDockerPy(t, "dockerpy_containers.py") }
+
+// TestDockerPyVolumes: volumes.create/get/list/prune/remove and containers.run(volumes=...).
+func TestDockerPyVolumes(t *testing.T) { runDockerPy(t, "dockerpy_volumes.py") }
