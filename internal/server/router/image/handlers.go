@@ -129,26 +129,7 @@ func (rt *Router) save(w http.ResponseWriter, r *http.Request, names []string) e
 			return err
 		}
 	}
-	w.Header().Set("Content-Type", "application/x-tar")
-	sw := &startedWriter{w: w}
-	if err := rt.backend.Save(r.Context(), names, sw); err != nil {
-		if !sw.started {
-			return err
-		}
-		// The tar is cut short; the client sees a truncated archive, which tar readers reject.
-		panic(http.ErrAbortHandler)
-	}
-	return nil
-}
-
-type startedWriter struct {
-	w       io.Writer
-	started bool
-}
-
-func (s *startedWriter) Write(b []byte) (int, error) {
-	s.started = true
-	return s.w.Write(b)
+	return server.WriteTar(w, func(out io.Writer) error { return rt.backend.Save(r.Context(), names, out) })
 }
 
 func (rt *Router) create(w http.ResponseWriter, r *http.Request, _ map[string]string) error {

@@ -88,27 +88,7 @@ func (rt *Router) export(w http.ResponseWriter, r *http.Request, vars map[string
 	if _, err := rt.backend.Get(r.Context(), vars["name"]); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/x-tar")
-	sw := &startedWriter{w: w}
-	if err := rt.backend.Export(r.Context(), vars["name"], sw); err != nil {
-		if !sw.started {
-			return err
-		}
-		// The tar is cut short; the client sees a truncated archive, which tar readers reject.
-		panic(http.ErrAbortHandler)
-	}
-	return nil
-}
-
-// startedWriter notes whether any byte reached the client, after which no error reply is possible.
-type startedWriter struct {
-	w       io.Writer
-	started bool
-}
-
-func (s *startedWriter) Write(p []byte) (int, error) {
-	s.started = true
-	return s.w.Write(p)
+	return server.WriteTar(w, func(out io.Writer) error { return rt.backend.Export(r.Context(), vars["name"], out) })
 }
 
 func (rt *Router) importTar(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
