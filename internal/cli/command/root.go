@@ -10,6 +10,7 @@ import (
 	"github.com/berth-project/berth/internal/cli"
 	"github.com/berth-project/berth/internal/cli/command/container"
 	"github.com/berth-project/berth/internal/cli/command/image"
+	"github.com/berth-project/berth/internal/cli/command/network"
 	"github.com/berth-project/berth/internal/cli/command/system"
 	"github.com/berth-project/berth/internal/cli/command/volume"
 	"github.com/berth-project/berth/internal/cli/config"
@@ -70,6 +71,7 @@ func addCommands(root *cobra.Command, c *cli.Cli) {
 	root.AddCommand(
 		container.NewContainerCommand(c),
 		image.NewImageCommand(c),
+		network.NewNetworkCommand(c),
 		system.NewSystemCommand(c),
 		volume.NewVolumeCommand(c),
 

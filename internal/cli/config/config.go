@@ -31,6 +31,7 @@ type File struct {
 	ImagesFormat      string                `json:"imagesFormat,omitempty"`
 	PsFormat          string                `json:"psFormat,omitempty"`
 	VolumesFormat     string                `json:"volumesFormat,omitempty"`
+	NetworksFormat    string                `json:"networksFormat,omitempty"`
 	HTTPHeaders       map[string]string     `json:"HttpHeaders,omitempty"`
 	DetachKeys        string                `json:"detachKeys,omitempty"`
 	CurrentContext    string                `json:"currentContext,omitempty"`

@@ -776,7 +776,7 @@ func (o *containerOptions) networkingConfig(mode container.NetworkMode) (*networ
 				return nil, err
 			}
 		}
-		ep, err := endpointSettings(a)
+		ep, err := EndpointSettings(a)
 		if err != nil {
 			return nil, err
 		}
@@ -835,8 +835,9 @@ func (o *containerOptions) applyLegacyNetworkFlags(a *opts.NetworkAttachment) er
 	return nil
 }
 
-// endpointSettings is the endpoint configuration of an attachment, nil when it sets nothing.
-func endpointSettings(a opts.NetworkAttachment) (*network.EndpointSettings, error) {
+// EndpointSettings is the endpoint configuration of an attachment (from --network or `network
+// connect`), nil when it sets nothing.
+func EndpointSettings(a opts.NetworkAttachment) (*network.EndpointSettings, error) {
 	if len(a.Aliases) == 0 && len(a.DriverOpts) == 0 && len(a.Links) == 0 && a.IPv4Address == "" &&
 		a.IPv6Address == "" && len(a.LinkLocalIPs) == 0 && a.MacAddress == "" && a.GwPriority == 0 {
 		return nil, nil
