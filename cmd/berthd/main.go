@@ -75,6 +75,7 @@ func parseConfig(args []string) (daemon.Config, error) {
 	fs.StringVar(&flagCfg.TLSCert, "tlscert", "", "Path to TLS certificate file")
 	fs.StringVar(&flagCfg.TLSKey, "tlskey", "", "Path to TLS key file")
 	fs.StringVar(&flagCfg.DefaultRuntime, "default-runtime", cfg.DefaultRuntime, "Default OCI runtime for containers")
+	fs.StringVarP(&flagCfg.Bridge, "bridge", "b", "", "Bridge interface of the default network (default \"berth0\")")
 	fs.StringArrayVar(&flagCfg.InsecureRegistries, "insecure-registry", nil, "Enable insecure registry communication")
 	fs.StringArrayVar(&flagCfg.RegistryMirrors, "registry-mirror", nil, "Preferred registry mirror")
 	fs.StringArrayVar(&flagCfg.Labels, "label", nil, "Set key=value labels to the daemon")
@@ -114,6 +115,7 @@ func parseConfig(args []string) (daemon.Config, error) {
 		"insecure-registry": {"insecure-registries", func() { cfg.InsecureRegistries = append(cfg.InsecureRegistries, flagCfg.InsecureRegistries...) }},
 		"registry-mirror":   {"registry-mirrors", func() { cfg.RegistryMirrors = flagCfg.RegistryMirrors }},
 		"label":             {"labels", func() { cfg.Labels = flagCfg.Labels }},
+		"bridge":            {"bridge", func() { cfg.Bridge = flagCfg.Bridge }},
 	}
 	var conflicts []string
 	for name, b := range bindings {

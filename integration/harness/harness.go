@@ -29,8 +29,11 @@ type Daemon struct {
 	Dir     string
 	Sock    string
 	LogPath string
-	cmd     *exec.Cmd
-	done    chan struct{}
+	// Bridge is the daemon's default bridge, its own so that daemons of tests running side by
+	// side never share one (or the nftables table named after it).
+	Bridge string
+	cmd    *exec.Cmd
+	done   chan struct{}
 }
 
 var (
@@ -93,7 +96,8 @@ func Start(t testing.TB, extraArgs ...string) *Daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &Daemon{t: t, Bin: Binary(t, "berthd"), Dir: dir, Sock: filepath.Join(dir, "berth.sock"), LogPath: filepath.Join(dir, "berthd.log")}
+	d := &Daemon{t: t, Bin: Binary(t, "berthd"), Dir: dir, Sock: filepath.Join(dir, "berth.sock"), LogPath: filepath.Join(dir, "berthd.log"),
+		Bridge: "bt" + strings.TrimPrefix(filepath.Base(dir), "berth-it-")}
 	t.Cleanup(func() {
 		d.removeContainers()
 		d.Stop()
@@ -117,7 +121,7 @@ func (d *Daemon) launch(extraArgs ...string) {
 		d.t.Fatal(err)
 	}
 	args := append([]string{"--data-root", filepath.Join(d.Dir, "data"), "--exec-root", filepath.Join(d.Dir, "exec"),
-		"-H", "unix://" + d.Sock, "--config-file", filepath.Join(d.Dir, "daemon.json"), "--log-level", "debug"}, extraArgs...)
+		"-H", "unix://" + d.Sock, "--config-file", filepath.Join(d.Dir, "daemon.json"), "--log-level", "debug", "--bridge", d.Bridge}, extraArgs...)
 	d.cmd = exec.Command(d.Bin, args...)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	if err := d.cmd.Start(); err != nil {

@@ -15,9 +15,11 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/berth-project/berth/internal/metadata"
+	netsvc "github.com/berth-project/berth/internal/network"
 	"github.com/berth-project/berth/internal/volume"
 )
 
@@ -64,6 +66,10 @@ type Container struct {
 	ResolvConfPath       string
 	// MountPoints are the container's volumes, binds and tmpfs mounts, resolved at create.
 	MountPoints []volume.MountPoint `json:",omitempty"`
+	// Endpoints are the networks the container joins, by network name, as requested.
+	Endpoints map[string]*network.EndpointSettings `json:",omitempty"`
+	// Sandbox is the network stack of the current run; nil when not running.
+	Sandbox *netsvc.Sandbox `json:",omitempty"`
 }
 
 // newID returns a random 64-hex container ID.

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/internal/errdefs"
+	netsvc "github.com/berth-project/berth/internal/network"
 	"github.com/berth-project/berth/internal/oci"
 	"github.com/berth-project/berth/internal/runtime"
 	"github.com/berth-project/berth/internal/shim"
@@ -108,11 +109,16 @@ func (s *Service) startLocked(ctx context.Context, c *Container) error {
 		return err
 	}
 	fail := func(err error) error {
+		s.detachNetwork(c)
 		s.unmountVolumes(c)
 		s.layers.UnmountRW(c.ID)
 		return err
 	}
-	if err := c.writeEtcFiles(); err != nil {
+	netns, err := s.attachNetwork(c)
+	if err != nil {
+		return fail(err)
+	}
+	if err := s.writeEtcFiles(c); err != nil {
 		return fail(err)
 	}
 	mounts, err := s.setupMounts(ctx, c, rootfs)
@@ -133,9 +139,7 @@ func (s *Service) startLocked(ctx context.Context, c *Container) error {
 		Mounts: mounts,
 	}
 	in.BoundingCaps, _ = oci.BoundingCapabilities()
-	if c.HostConfig.NetworkMode.IsHost() {
-		in.NetNSPath = "host"
-	}
+	in.NetNSPath = netns
 	spec, err := oci.Generate(in)
 	if err != nil {
 		return fail(errdefs.As(errdefs.InvalidArgument, err))
@@ -204,23 +208,38 @@ func readInRoot(root, rel string) []byte {
 	return b
 }
 
-// writeEtcFiles writes the hostname, hosts and resolv.conf the container sees.
-func (c *Container) writeEtcFiles() error {
+// writeEtcFiles writes the hostname, hosts and resolv.conf the container sees; a container
+// sharing another's network namespace sees that one's files, as in docker.
+func (s *Service) writeEtcFiles(c *Container) error {
+	if mode := c.HostConfig.NetworkMode; mode.IsContainer() {
+		other, err := s.Get(mode.ConnectedContainer())
+		if err != nil {
+			return err
+		}
+		c.HostsPath, c.ResolvConfPath, c.HostnamePath = other.HostsPath, other.ResolvConfPath, other.HostnamePath
+		return nil
+	}
 	host := c.Config.Hostname
 	if c.HostConfig.NetworkMode.IsHost() {
 		host, _ = os.Hostname()
 	}
 	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
-	if host != "" {
-		hosts += "127.0.1.1\t" + host + "\n"
-	}
 	for _, h := range c.HostConfig.ExtraHosts {
 		name, ip, ok := strings.Cut(h, ":")
 		if ok {
 			hosts += ip + "\t" + name + "\n"
 		}
 	}
-	files := map[string]string{c.HostnamePath: host + "\n", c.HostsPath: hosts, c.ResolvConfPath: resolvConf(c.HostConfig.DNS)}
+	if ip := c.primaryIP(); ip.IsValid() {
+		hosts += ip.String() + "\t" + host + "\n"
+	} else if host != "" && !c.HostConfig.NetworkMode.IsHost() {
+		hosts += "127.0.1.1\t" + host + "\n"
+	}
+	var embedded []netip.Addr
+	if s.nets != nil && c.Sandbox != nil {
+		embedded = s.nets.Nameservers(c.Sandbox)
+	}
+	files := map[string]string{c.HostnamePath: host + "\n", c.HostsPath: hosts, c.ResolvConfPath: resolvConf(c.HostConfig.DNS, embedded, c.HostConfig.DNSSearch, c.HostConfig.DNSOptions)}
 	for p, content := range files {
 		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 			return err
@@ -229,24 +248,48 @@ func (c *Container) writeEtcFiles() error {
 	return nil
 }
 
-// resolvConf copies the host's resolvers, dropping loopback ones that mean nothing in the container.
-func resolvConf(dns []netip.Addr) string {
-	var out []string
-	if len(dns) > 0 {
+// resolvConf is the container's resolv.conf: --dns servers, else the network's embedded DNS,
+// else the host's resolvers minus loopback ones (meaningless in the container's namespace).
+func resolvConf(dns, embedded []netip.Addr, search, options []string) string {
+	var b strings.Builder
+	switch {
+	case len(dns) > 0:
 		for _, d := range dns {
-			out = append(out, "nameserver "+d.String())
+			b.WriteString("nameserver " + d.String() + "\n")
 		}
-		return strings.Join(out, "\n") + "\n"
+	case len(embedded) > 0:
+		for _, d := range embedded {
+			b.WriteString("nameserver " + d.String() + "\n")
+		}
+	default:
+		for _, ns := range netsvc.ContainerNameservers() {
+			b.WriteString("nameserver " + ns + "\n")
+		}
 	}
+	if len(search) == 0 {
+		search = hostSearch()
+	}
+	if len(search) > 0 {
+		b.WriteString("search " + strings.Join(search, " ") + "\n")
+	}
+	if len(embedded) > 0 && len(dns) == 0 && len(options) == 0 {
+		options = []string{"ndots:0"}
+	}
+	if len(options) > 0 {
+		b.WriteString("options " + strings.Join(options, " ") + "\n")
+	}
+	return b.String()
+}
+
+// hostSearch is the host's search domains.
+func hostSearch() []string {
 	raw, _ := os.ReadFile("/etc/resolv.conf")
 	for _, line := range strings.Split(string(raw), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == "nameserver" && (strings.HasPrefix(f[1], "127.") || f[1] == "::1") {
-			continue
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "search" {
+			return f[1:]
 		}
-		out = append(out, line)
 	}
-	return strings.TrimSpace(strings.Join(out, "\n")) + "\n"
+	return nil
 }
 
 // monitor waits for the container's exit through the shim and applies the restart policy.
@@ -286,6 +329,7 @@ func (s *Service) monitor(c *Container, pid int) {
 	// after it, still under the lock so that nothing remounts or removes the layer meanwhile.
 	s.layers.UnmountRW(c.ID)
 	s.unmountVolumes(c)
+	s.detachNetwork(c)
 	c.mu.Unlock()
 
 	if restart {

@@ -39,6 +39,11 @@ func (s *Service) restoreOne(ctx context.Context, c *Container) {
 	if c.State.Running {
 		running, _, exit, err := shim.Status(s.stateDir(c.ID))
 		if err == nil && running {
+			if s.nets != nil && c.Sandbox != nil {
+				if err := s.nets.Restore(c.ID, c.Sandbox); err != nil {
+					s.log.Warn("re-adopting the container's network", "id", c.ID, "err", err)
+				}
+			}
 			go s.monitor(c, c.State.Pid)
 			s.startHealth(c, c.State.Pid)
 			return
@@ -54,6 +59,7 @@ func (s *Service) restoreOne(ctx context.Context, c *Container) {
 		}
 		s.layers.UnmountRW(c.ID)
 		s.unmountVolumes(c)
+		s.detachNetwork(c)
 		c.save(s.dir(c.ID))
 	}
 	p := c.HostConfig.RestartPolicy.Name

@@ -43,6 +43,7 @@ type Service struct {
 	images  Images
 	layers  *overlay.Store
 	volumes Volumes
+	nets    Networks
 	run     Runner
 	events  Events
 	log     *slog.Logger
@@ -141,7 +142,7 @@ func (s *Service) ImageUser(id digest.Digest) (string, bool, bool) {
 }
 
 // Create makes a container from imageName with the request's config; nothing is left behind on error.
-func (s *Service) Create(ctx context.Context, name string, cfg *container.Config, hc *container.HostConfig) (string, []string, error) {
+func (s *Service) Create(ctx context.Context, name string, cfg *container.Config, hc *container.HostConfig, nc *network.NetworkingConfig) (string, []string, error) {
 	if cfg == nil || cfg.Image == "" {
 		return "", nil, errdefs.InvalidArgumentf("no image specified: give an image to create the container from")
 	}
@@ -167,6 +168,9 @@ func (s *Service) Create(ctx context.Context, name string, cfg *container.Config
 	}
 	c.Config = mergeImageConfig(cfg, img)
 	if err := oci.Validate(c.Config, hc); err != nil {
+		return "", nil, err
+	}
+	if err := s.setupNetworking(c, nc); err != nil {
 		return "", nil, err
 	}
 	if v := c.Config.Labels[apitypes.HealthOnFailureLabel]; !validHealthOnFailure(v) {
@@ -413,13 +417,11 @@ func (c *Container) summary(now time.Time) container.Summary {
 	cmd := strings.Join(append([]string{c.Path}, c.Args...), " ")
 	sum := container.Summary{
 		ID: c.ID, Names: []string{c.Name}, Image: c.ImageName, ImageID: c.Image.String(), Command: cmd,
-		Created: c.Created.Unix(), Ports: []container.PortSummary{}, Labels: c.Config.Labels,
+		Created: c.Created.Unix(), Ports: c.portSummary(), Labels: c.Config.Labels,
 		State: container.ContainerState(c.State.Status), Status: c.statusText(now), Mounts: c.mountPoints(),
 	}
 	sum.HostConfig.NetworkMode = string(c.HostConfig.NetworkMode)
-	if sum.HostConfig.NetworkMode == "" {
-		sum.HostConfig.NetworkMode = "none"
-	}
+	sum.NetworkSettings = &container.NetworkSettingsSummary{Networks: c.networkSettings().Networks}
 	return sum
 }
 
@@ -445,7 +447,7 @@ func (s *Service) Inspect(ctx context.Context, ref string) (*container.InspectRe
 		GraphDriver: &storage.DriverData{Name: "overlay2", Data: map[string]string{
 			"UpperDir": s.layers.UpperDir(c.ID), "MergedDir": s.layers.MergedDir(c.ID),
 		}},
-		NetworkSettings: &container.NetworkSettings{},
+		NetworkSettings: c.networkSettings(),
 	}
 	return resp, nil
 }

@@ -28,6 +28,8 @@ type Config struct {
 	InsecureRegistries []string           `json:"insecure-registries,omitempty"`
 	RegistryMirrors    []string           `json:"registry-mirrors,omitempty"`
 	Labels             []string           `json:"labels,omitempty"`
+	// Bridge names the default network's bridge interface (docker's -b; berth0 when empty).
+	Bridge string `json:"bridge,omitempty"`
 }
 
 // Runtime is an OCI runtime binary berthd may run containers with.

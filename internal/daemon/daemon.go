@@ -31,10 +31,12 @@ import (
 	"github.com/berth-project/berth/internal/host"
 	"github.com/berth-project/berth/internal/image"
 	"github.com/berth-project/berth/internal/metadata"
+	"github.com/berth-project/berth/internal/network"
 	"github.com/berth-project/berth/internal/runtime"
 	"github.com/berth-project/berth/internal/server"
 	containerrouter "github.com/berth-project/berth/internal/server/router/container"
 	imagerouter "github.com/berth-project/berth/internal/server/router/image"
+	networkrouter "github.com/berth-project/berth/internal/server/router/network"
 	systemrouter "github.com/berth-project/berth/internal/server/router/system"
 	volumerouter "github.com/berth-project/berth/internal/server/router/volume"
 	"github.com/berth-project/berth/internal/snapshot/overlay"
@@ -47,6 +49,7 @@ type Daemon struct {
 	log    *slog.Logger
 	lock   *os.File
 	db     *metadata.DB
+	nets   *network.Service
 	server *server.Server
 	errc   <-chan error
 }
@@ -125,6 +128,14 @@ func (d *Daemon) start() error {
 		return err
 	}
 	images.SetUsers(containers)
+	nets, err := network.New(context.Background(), network.Config{
+		DB: db, StateDir: filepath.Join(cfg.ExecRoot, "network"), Bridge: cfg.Bridge, Log: d.log.With("component", "network"),
+	})
+	if err != nil {
+		return fmt.Errorf("networking: %w", err)
+	}
+	d.nets = nets
+	containers.SetNetworks(nets)
 	containers.Restore(context.Background())
 	id, err := engineID(cfg.DataRoot)
 	if err != nil {
@@ -146,6 +157,7 @@ func (d *Daemon) start() error {
 		imagerouter.New(images, &http.Client{Timeout: 0}),
 		containerrouter.New(containers),
 		volumerouter.New(volumes),
+		networkrouter.New(networkBackend{nets, containers}),
 	)
 	tlsConfig, err := d.tlsConfig()
 	if err != nil {
@@ -228,6 +240,9 @@ func (d *Daemon) Shutdown(timeout time.Duration) error {
 }
 
 func (d *Daemon) close() {
+	if d.nets != nil {
+		d.nets.Close()
+	}
 	if d.db != nil {
 		d.db.Close()
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/berth-project/berth/api/filters"
@@ -14,7 +15,7 @@ import (
 
 // Backend is the container service as these routes use it.
 type Backend interface {
-	Create(ctx context.Context, name string, cfg *container.Config, hc *container.HostConfig) (string, []string, error)
+	Create(ctx context.Context, name string, cfg *container.Config, hc *container.HostConfig, nc *network.NetworkingConfig) (string, []string, error)
 	Start(ctx context.Context, ref string) error
 	Stop(ctx context.Context, ref string, timeout *int, signal string) error
 	Restart(ctx context.Context, ref string, timeout *int, signal string) error

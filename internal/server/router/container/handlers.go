@@ -32,7 +32,7 @@ func (rt *Router) create(w http.ResponseWriter, r *http.Request, _ map[string]st
 	if req.Config == nil {
 		req.Config = &container.Config{}
 	}
-	id, warnings, err := rt.backend.Create(r.Context(), r.URL.Query().Get("name"), req.Config, req.HostConfig)
+	id, warnings, err := rt.backend.Create(r.Context(), r.URL.Query().Get("name"), req.Config, req.HostConfig, req.NetworkingConfig)
 	if err != nil {
 		return err
 	}
