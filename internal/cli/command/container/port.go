@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/berth-project/berth/internal/cli"
+	"github.com/berth-project/berth/internal/cli/format"
 	"github.com/moby/moby/api/types/network"
 	"github.com/spf13/cobra"
 )
@@ -61,26 +62,29 @@ func runPort(ctx context.Context, c *cli.Cli, ref, private string) error {
 		}
 		bindings := ports[port]
 		if len(bindings) == 0 {
-			return fmt.Errorf("Error: No public port '%s' published for %s", port, ref)
+			return fmt.Errorf("Error: No public port '%s' published for %s", private, ref)
 		}
+		lines := make([]string, 0, len(bindings))
 		for _, b := range bindings {
-			fmt.Fprintln(c.Out(), hostAddress(b))
+			lines = append(lines, hostAddress(b))
 		}
-		return nil
+		return printSorted(c, lines)
 	}
-	keys := make([]network.Port, 0, len(ports))
-	for p := range ports {
-		keys = append(keys, p)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].Num() != keys[j].Num() {
-			return keys[i].Num() < keys[j].Num()
+	var lines []string
+	for p, bindings := range ports {
+		for _, b := range bindings {
+			lines = append(lines, fmt.Sprintf("%s -> %s", p, hostAddress(b)))
 		}
-		return keys[i].Proto() < keys[j].Proto()
-	})
-	for _, p := range keys {
-		for _, b := range ports[p] {
-			fmt.Fprintf(c.Out(), "%s -> %s\n", p, hostAddress(b))
+	}
+	return printSorted(c, lines)
+}
+
+// printSorted prints lines in docker's order: natural sort of the whole line.
+func printSorted(c *cli.Cli, lines []string) error {
+	sort.Slice(lines, func(i, j int) bool { return format.NaturalLess(lines[i], lines[j]) })
+	for _, l := range lines {
+		if _, err := fmt.Fprintln(c.Out(), l); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -55,16 +55,8 @@ func runList(ctx context.Context, c *cli.Cli, o listOptions) error {
 	if err != nil {
 		return err
 	}
-	sort.Slice(nets, func(i, j int) bool { return naturalLess(nets[i].Name, nets[j].Name) })
-	text := o.format
-	if text == "" {
-		if cfg := c.ConfigFile().NetworksFormat; cfg != "" && !o.quiet {
-			text = cfg
-		} else {
-			text = format.TableKey
-		}
-	}
-	f := format.Format(text)
+	sort.Slice(nets, func(i, j int) bool { return format.NaturalLess(nets[i].Name, nets[j].Name) })
+	f := format.Format(format.ListText(o.format, c.ConfigFile().NetworksFormat, o.quiet))
 	if f.IsBareTable() {
 		f = defaultListFormat
 		if o.quiet {
@@ -130,36 +122,3 @@ func (r *row) Label(name string) string { return r.n.Labels[name] }
 
 // MarshalJSON renders the row for --format json.
 func (r *row) MarshalJSON() ([]byte, error) { return format.MarshalMethods(r) }
-
-// naturalLess orders names as docker's list does: runs of digits compare by value, so "n2"
-// sorts before "n10".
-func naturalLess(a, b string) bool {
-	for a != "" && b != "" {
-		da, db := digitRun(a), digitRun(b)
-		if da > 0 && db > 0 {
-			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
-			if len(na) != len(nb) {
-				return len(na) < len(nb)
-			}
-			if na != nb {
-				return na < nb
-			}
-			a, b = a[da:], b[db:]
-			continue
-		}
-		if a[0] != b[0] {
-			return a[0] < b[0]
-		}
-		a, b = a[1:], b[1:]
-	}
-	return len(a) < len(b)
-}
-
-// digitRun is the length of the run of ASCII digits s starts with.
-func digitRun(s string) int {
-	n := 0
-	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
-		n++
-	}
-	return n
-}

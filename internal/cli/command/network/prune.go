@@ -35,14 +35,8 @@ func newPruneCommand(c *cli.Cli) *cobra.Command {
 }
 
 func runPrune(ctx context.Context, c *cli.Cli, o pruneOptions) error {
-	if !o.force {
-		ok, err := c.Confirm(ctx, pruneWarning)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return cli.CancelledError{Reason: "network prune has been cancelled"}
-		}
+	if err := c.ConfirmPrune(ctx, o.force, pruneWarning, "network prune has been cancelled"); err != nil {
+		return err
 	}
 	report, err := c.Client().NetworkPrune(ctx, o.filter.Args())
 	if err != nil {
