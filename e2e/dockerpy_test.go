@@ -39,3 +39,6 @@ func TestDockerPyContainers(t *testing.T) { runDockerPy(t, "dockerpy_containers.
 
 // TestDockerPyVolumes: volumes.create/get/list/prune/remove and containers.run(volumes=...).
 func TestDockerPyVolumes(t *testing.T) { runDockerPy(t, "dockerpy_volumes.py") }
+
+// TestDockerPyNetworks: networks.create/get/list/prune/remove, connect and disconnect.
+func TestDockerPyNetworks(t *testing.T) { runDockerPy(t, "dockerpy_networks.py") }
