@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	gonet "net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -493,8 +494,9 @@ func (s *Service) Inspect(ctx context.Context, ref string) (network.Inspect, err
 	}
 	out := network.Inspect{Network: n.view(), Containers: map[string]network.EndpointResource{}}
 	for id, ep := range n.eps {
+		mac, _ := gonet.ParseMAC(ep.MAC)
 		out.Containers[id] = network.EndpointResource{
-			Name: strings.TrimPrefix(ep.Name, "/"), EndpointID: ep.EndpointID, MacAddress: network.HardwareAddr(ep.MAC),
+			Name: strings.TrimPrefix(ep.Name, "/"), EndpointID: ep.EndpointID, MacAddress: network.HardwareAddr(mac),
 			IPv4Address: netip.PrefixFrom(ep.IP, n.Subnet.Bits()),
 		}
 	}

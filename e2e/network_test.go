@@ -1,0 +1,187 @@
+package e2e
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/nftables"
+	"github.com/vishvananda/netlink"
+)
+
+// httpd runs busybox's httpd serving body as /index.html.
+func httpdCmd(body string) []string {
+	return []string{"busybox", "sh", "-c", "mkdir -p /www && echo " + body + " > /www/index.html && exec httpd -f -p 80 -h /www"}
+}
+
+// fetch GETs url until it answers (the server needs a moment to bind) or the deadline passes.
+func fetch(t *testing.T, url string) string {
+	t.Helper()
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return string(b)
+			}
+			err = &net.AddrError{Err: resp.Status, Addr: url}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port
+}
+
+// TestNetworking is the networking issue's acceptance list, with the docker CLI and with berth.
+func TestNetworking(t *testing.T) {
+	for name, bin := range clis(t) {
+		t.Run(name, func(t *testing.T) {
+			c := withBusybox(t, bin)
+			c.ok("network", "create", "--subnet", "10.89.0.0/24", "n1")
+
+			// A fixed address, visible inside.
+			if out := c.ok("run", "--rm", "--network", "n1", "--ip", "10.89.0.10", "busybox", "ip", "-4", "addr", "show", "eth0"); !strings.Contains(out, "inet 10.89.0.10/24") {
+				t.Fatalf("--ip 10.89.0.10: %s", out)
+			}
+
+			// Names and aliases resolve and answer on a user-defined network.
+			c.ok("run", "-d", "--name", "srv", "--network", "n1", "--network-alias", "db", "busybox", "sleep", "300")
+			srvIP := strings.TrimSpace(c.ok("inspect", "-f", "{{.NetworkSettings.Networks.n1.IPAddress}}", "srv"))
+			if !strings.HasPrefix(srvIP, "10.89.0.") {
+				t.Fatalf("srv address on n1: %q", srvIP)
+			}
+			for _, n := range []string{"srv", "db"} {
+				out := c.ok("run", "--rm", "--network", "n1", "busybox", "sh", "-c", "nslookup "+n+" && ping -c1 -W2 "+n)
+				if !strings.Contains(out, srvIP) || !strings.Contains(out, "1 packets received") {
+					t.Fatalf("resolve and reach %s on n1: %s", n, out)
+				}
+			}
+			// The default bridge has no name DNS.
+			if out, _, code := c.run("", "run", "--rm", "busybox", "nslookup", "srv"); code == 0 && strings.Contains(out, srvIP) {
+				t.Fatalf("srv resolved on the default bridge: %s", out)
+			}
+			// Networks are isolated from each other.
+			dflt := strings.TrimSpace(c.ok("run", "-d", "--name", "other", "busybox", "sleep", "300"))
+			otherIP := strings.TrimSpace(c.ok("inspect", "-f", "{{.NetworkSettings.Networks.bridge.IPAddress}}", dflt))
+			if _, _, code := c.run("", "run", "--rm", "--network", "n1", "busybox", "ping", "-c1", "-W1", otherIP); code == 0 {
+				t.Fatalf("a container on n1 reached %s on the default bridge", otherIP)
+			}
+
+			// host and none.
+			hostIfs, _ := os.ReadDir("/sys/class/net")
+			out := c.ok("run", "--rm", "--network", "host", "busybox", "ls", "/sys/class/net")
+			if len(strings.Fields(out)) != len(hostIfs) {
+				t.Fatalf("--network host sees %q, the host has %d interfaces", out, len(hostIfs))
+			}
+			if out := c.ok("run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net"); strings.TrimSpace(out) != "lo" {
+				t.Fatalf("--network none interfaces: %q", out)
+			}
+
+			// Published ports: a fixed one on loopback, a random one, and a clash.
+			port := freePort(t)
+			c.ok(append([]string{"run", "-d", "--name", "web", "-p", "127.0.0.1:" + port + ":80"}, httpdCmd("hello-fixed")...)...)
+			if got := fetch(t, "http://127.0.0.1:"+port+"/"); got != "hello-fixed\n" {
+				t.Fatalf("fixed port served %q", got)
+			}
+			c.ok(append([]string{"run", "-d", "--name", "web2", "--network", "n1", "-p", "80"}, httpdCmd("hello-random")...)...)
+			mapped := strings.TrimSpace(c.ok("port", "web2", "80/tcp"))
+			_, random, err := net.SplitHostPort(strings.Fields(mapped)[0])
+			if err != nil || random == "0" {
+				t.Fatalf("docker port web2: %q", mapped)
+			}
+			if got := fetch(t, "http://127.0.0.1:"+random+"/"); got != "hello-random\n" {
+				t.Fatalf("random port served %q", got)
+			}
+			if _, errOut, code := c.run("", "run", "-d", "-p", "127.0.0.1:"+port+":80", "busybox", "true"); code != 125 || !strings.Contains(errOut, "address already in use") {
+				t.Fatalf("a taken port: exit %d %q", code, errOut)
+			}
+
+			// connect and disconnect on a running container.
+			c.ok("network", "connect", "--alias", "side", "n1", "other")
+			if out := c.ok("exec", "other", "ip", "-4", "addr", "show", "eth1"); !strings.Contains(out, "10.89.0.") {
+				t.Fatalf("after connect: %s", out)
+			}
+			if out := c.ok("run", "--rm", "--network", "n1", "busybox", "nslookup", "side"); !strings.Contains(out, "10.89.0.") {
+				t.Fatalf("alias given at connect: %s", out)
+			}
+			c.ok("network", "disconnect", "n1", "other")
+			if _, _, code := c.run("", "exec", "other", "ip", "addr", "show", "eth1"); code == 0 {
+				t.Fatal("eth1 still there after disconnect")
+			}
+
+			// A network in use cannot be removed.
+			if _, errOut, code := c.run("", "network", "rm", "n1"); code == 0 || !strings.Contains(errOut, "active endpoints") {
+				t.Fatalf("rm of a network in use: exit %d %q", code, errOut)
+			}
+
+			// Running containers stay reachable across a daemon restart, ports and names included.
+			c.d.Kill()
+			c.d.Restart()
+			if got := fetch(t, "http://127.0.0.1:"+port+"/"); got != "hello-fixed\n" {
+				t.Fatalf("after restart the fixed port served %q", got)
+			}
+			if out := c.ok("run", "--rm", "--network", "n1", "busybox", "nslookup", "srv"); !strings.Contains(out, srvIP) {
+				t.Fatalf("DNS after restart: %s", out)
+			}
+
+			// Removing everything leaves nothing of berth's in the kernel.
+			netID := strings.TrimSpace(c.ok("network", "inspect", "-f", "{{.Id}}", "n1"))
+			c.ok("rm", "-f", "srv", "other", "web", "web2")
+			c.ok("network", "rm", "n1")
+			if _, err := netlink.LinkByName("br-" + netID[:12]); err == nil {
+				t.Fatal("the bridge of n1 is still there")
+			}
+			c.d.Stop()
+			if _, err := netlink.LinkByName(c.d.Bridge); err == nil {
+				t.Fatalf("the default bridge %s outlived a daemon with no containers", c.d.Bridge)
+			}
+			conn, err := nftables.New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.ListTableOfFamily("berth_"+c.d.Bridge, nftables.TableFamilyIPv4); err == nil {
+				t.Fatal("the daemon's nftables table outlived it")
+			}
+			links, _ := netlink.LinkList()
+			for _, l := range links {
+				if master := l.Attrs().MasterIndex; master != 0 && strings.HasPrefix(l.Attrs().Name, "veth") {
+					if m, err := netlink.LinkByIndex(master); err != nil || m.Attrs().Name == c.d.Bridge {
+						t.Fatalf("veth %s left behind", l.Attrs().Name)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestInternalNetwork: an --internal network has no route out.
+func TestInternalNetwork(t *testing.T) {
+	c := withBusybox(t, dockerCLI(t))
+	c.ok("network", "create", "--internal", "--subnet", "10.90.0.0/24", "sealed")
+	out := c.ok("run", "--rm", "--network", "sealed", "busybox", "ip", "route")
+	if strings.Contains(out, "default") {
+		t.Fatalf("internal network has a default route: %s", out)
+	}
+	c.ok("run", "-d", "--name", "peer", "--network", "sealed", "busybox", "sleep", "300")
+	if out := c.ok("run", "--rm", "--network", "sealed", "busybox", "ping", "-c1", "-W2", "peer"); !strings.Contains(out, "1 packets received") {
+		t.Fatalf("containers on one internal network reach each other: %s", out)
+	}
+}
