@@ -42,6 +42,9 @@ func TestNetworkCommands(t *testing.T) {
 			if out := c.ok("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "n1"); out != "10.89.0.0/24\n" {
 				t.Errorf("inspect -f: %q", out)
 			}
+			if out := c.ok("inspect", "-f", "{{.Name}} {{.Driver}}", "n1"); out != "n1 bridge\n" {
+				t.Errorf("inspect of a network: %q", out)
+			}
 			if out := c.ok("network", "inspect", "n1", "n2"); !strings.HasPrefix(out, "[\n    {\n        \"Name\": \"n1\",") || !strings.Contains(out, "\"Name\": \"n2\"") {
 				t.Errorf("inspect:\n%s", out)
 			}

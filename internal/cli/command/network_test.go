@@ -166,3 +166,19 @@ func TestNetworkPruneConnect(t *testing.T) {
 		t.Errorf("disconnect: %+v %s", res, body)
 	}
 }
+
+func TestInspectFindsNetworks(t *testing.T) {
+	d := networkDaemon(t)
+	d.handle("GET /containers/n2/json", func(w http.ResponseWriter, r *http.Request) {
+		sendJSON(w, 404, map[string]string{"message": "No such container: n2"})
+	})
+	d.handle("GET /images/n2/json", func(w http.ResponseWriter, r *http.Request) {
+		sendJSON(w, 404, map[string]string{"message": "No such image: n2"})
+	})
+	if res := d.run(t, "", "inspect", "-f", "{{.Name}} {{.Id}}", "n2"); res.code != 0 || res.stdout != "n2 "+n1ID+"\n" {
+		t.Errorf("inspect n2: %+v", res)
+	}
+	if res := d.run(t, "", "inspect", "--type", "network", "-f", "{{.Name}}", "n2"); res.code != 0 || res.stdout != "n2\n" {
+		t.Errorf("inspect --type network: %+v", res)
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/berth-project/berth/client"
 	"github.com/berth-project/berth/internal/cli"
+	"github.com/berth-project/berth/internal/cli/format"
 	"github.com/berth-project/berth/internal/cli/inspect"
 )
 
@@ -27,10 +28,7 @@ func newInspectCommand(c *cli.Cli) *cobra.Command {
 			return runInspect(cmd.Context(), c, o)
 		},
 	}
-	cmd.Flags().StringVarP(&o.format, "format", "f", "", `Format output using a custom template:
-'json':             Print in JSON format
-'TEMPLATE':         Print output using the given Go template.
-Refer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates`)
+	cmd.Flags().StringVarP(&o.format, "format", "f", "", format.InspectHelp)
 	cmd.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "Verbose output for diagnostics")
 	return cmd
 }

@@ -40,12 +40,7 @@ func newListCommand(c *cli.Cli) *cobra.Command {
 	flags := cmd.Flags()
 	flags.BoolVarP(&o.quiet, "quiet", "q", false, "Only display network IDs")
 	flags.BoolVar(&o.noTrunc, "no-trunc", false, "Do not truncate the output")
-	flags.StringVar(&o.format, "format", "", `Format output using a custom template:
-'table':            Print output in table format with column headers (default)
-'table TEMPLATE':   Print output in table format using the given Go template
-'json':             Print in JSON format
-'TEMPLATE':         Print output using the given Go template.
-Refer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates`)
+	flags.StringVar(&o.format, "format", "", format.TableHelp)
 	flags.VarP(o.filter, "filter", "f", `Provide filter values (e.g. "driver=bridge")`)
 	return cmd
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/berth-project/berth/internal/cli"
 	"github.com/berth-project/berth/internal/cli/command/container"
 	"github.com/berth-project/berth/internal/cli/command/image"
+	"github.com/berth-project/berth/internal/cli/command/network"
 	"github.com/berth-project/berth/internal/cli/inspect"
 	"github.com/berth-project/berth/internal/errdefs"
 	"github.com/spf13/cobra"
@@ -26,12 +27,15 @@ type inspector struct {
 }
 
 // inspectors lists the object kinds berth can inspect, in the order a bare reference is tried.
-// Volume and network inspectors join this list as those commands arrive.
+// The volume inspector joins this list when that command arrives.
 func inspectors() []inspector {
 	return []inspector{
 		{kind: "container", get: container.Get},
 		{kind: "image", get: func(ctx context.Context, c *cli.Cli, ref string, _ bool) (any, []byte, error) {
 			return image.Get(ctx, c, ref)
+		}},
+		{kind: "network", get: func(ctx context.Context, c *cli.Cli, ref string, _ bool) (any, []byte, error) {
+			return network.Get(ctx, c, ref, false)
 		}},
 	}
 }
