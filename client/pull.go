@@ -14,6 +14,7 @@ import (
 type PullOptions struct {
 	Platform     string // os[/arch[/variant]]
 	RegistryAuth string // X-Registry-Auth header: base64url-encoded JSON credentials
+	All          bool   // every tag of a bare repository name
 }
 
 // ImagePull asks the daemon to pull ref (POST /images/create?fromImage=...). It returns the
@@ -28,8 +29,10 @@ func (c *Client) ImagePull(ctx context.Context, ref string, opts PullOptions) (i
 	q.Set("fromImage", named.Name())
 	if digested, ok := named.(reference.Digested); ok {
 		q.Set("tag", digested.Digest().String())
-	} else if tagged, ok := reference.TagNameOnly(named).(reference.Tagged); ok {
+	} else if tagged, ok := named.(reference.Tagged); ok {
 		q.Set("tag", tagged.Tag())
+	} else if !opts.All {
+		q.Set("tag", "latest") // without a tag the daemon pulls them all
 	}
 	if opts.Platform != "" {
 		q.Set("platform", opts.Platform)

@@ -11,8 +11,8 @@ import (
 )
 
 // runDockerPy runs a docker-py 7.1 script from testdata against a fresh berthd, passing it the
-// path of the busybox image tar.
-func runDockerPy(t *testing.T, script string) {
+// path of the busybox image tar; extraEnv (KEY=VALUE) is added to its environment.
+func runDockerPy(t *testing.T, script string, extraEnv ...string) {
 	if err := exec.Command("python3", "-c", "import docker").Run(); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal("docker-py is not importable; scripts/setup.sh should have installed it")
@@ -23,7 +23,7 @@ func runDockerPy(t *testing.T, script string) {
 	tarball := harness.Busybox(t, fixture.Options{})
 	path, _ := filepath.Abs(filepath.Join("testdata", script))
 	cmd := exec.Command("python3", path, tarball)
-	cmd.Env = d.Env()
+	cmd.Env = append(d.Env(), extraEnv...)
 	out, err := cmd.CombinedOutput()
 	t.Logf("%s", out)
 	if err != nil {

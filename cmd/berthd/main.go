@@ -77,7 +77,8 @@ func parseConfig(args []string) (daemon.Config, error) {
 	fs.StringVar(&flagCfg.DefaultRuntime, "default-runtime", cfg.DefaultRuntime, "Default OCI runtime for containers")
 	fs.StringVarP(&flagCfg.Bridge, "bridge", "b", "", "Bridge interface of the default network (default \"berth0\")")
 	fs.StringArrayVar(&flagCfg.InsecureRegistries, "insecure-registry", nil, "Enable insecure registry communication")
-	fs.StringArrayVar(&flagCfg.RegistryMirrors, "registry-mirror", nil, "Preferred registry mirror")
+	fs.StringArrayVar(&flagCfg.RegistryMirrors, "registry-mirror", nil, "Preferred registry mirror (URL for Docker Hub, REGISTRY=URL for any other)")
+	fs.StringVar(&flagCfg.RegistryCertsDir, "registry-certs-dir", "", "Directory of per-registry certificates, <host:port>/ca.crt (default /etc/berth/certs.d and /etc/docker/certs.d)")
 	fs.StringArrayVar(&flagCfg.Labels, "label", nil, "Set key=value labels to the daemon")
 	fs.BoolVarP(&version, "version", "v", false, "Print version information and quit")
 	if err := fs.Parse(args); err != nil {
@@ -100,22 +101,23 @@ func parseConfig(args []string) (daemon.Config, error) {
 		apply func()
 	}
 	bindings := map[string]binding{
-		"data-root":         {"data-root", func() { cfg.DataRoot = flagCfg.DataRoot }},
-		"exec-root":         {"exec-root", func() { cfg.ExecRoot = flagCfg.ExecRoot }},
-		"host":              {"hosts", func() { cfg.Hosts = flagCfg.Hosts }},
-		"log-level":         {"log-level", func() { cfg.LogLevel = flagCfg.LogLevel }},
-		"debug":             {"debug", func() { cfg.Debug = flagCfg.Debug }},
-		"pidfile":           {"pidfile", func() { cfg.Pidfile = flagCfg.Pidfile }},
-		"tls":               {"tls", func() { cfg.TLS = flagCfg.TLS }},
-		"tlsverify":         {"tlsverify", func() { cfg.TLSVerify = flagCfg.TLSVerify }},
-		"tlscacert":         {"tlscacert", func() { cfg.TLSCACert = flagCfg.TLSCACert }},
-		"tlscert":           {"tlscert", func() { cfg.TLSCert = flagCfg.TLSCert }},
-		"tlskey":            {"tlskey", func() { cfg.TLSKey = flagCfg.TLSKey }},
-		"default-runtime":   {"default-runtime", func() { cfg.DefaultRuntime = flagCfg.DefaultRuntime }},
-		"insecure-registry": {"insecure-registries", func() { cfg.InsecureRegistries = append(cfg.InsecureRegistries, flagCfg.InsecureRegistries...) }},
-		"registry-mirror":   {"registry-mirrors", func() { cfg.RegistryMirrors = flagCfg.RegistryMirrors }},
-		"label":             {"labels", func() { cfg.Labels = flagCfg.Labels }},
-		"bridge":            {"bridge", func() { cfg.Bridge = flagCfg.Bridge }},
+		"data-root":          {"data-root", func() { cfg.DataRoot = flagCfg.DataRoot }},
+		"exec-root":          {"exec-root", func() { cfg.ExecRoot = flagCfg.ExecRoot }},
+		"host":               {"hosts", func() { cfg.Hosts = flagCfg.Hosts }},
+		"log-level":          {"log-level", func() { cfg.LogLevel = flagCfg.LogLevel }},
+		"debug":              {"debug", func() { cfg.Debug = flagCfg.Debug }},
+		"pidfile":            {"pidfile", func() { cfg.Pidfile = flagCfg.Pidfile }},
+		"tls":                {"tls", func() { cfg.TLS = flagCfg.TLS }},
+		"tlsverify":          {"tlsverify", func() { cfg.TLSVerify = flagCfg.TLSVerify }},
+		"tlscacert":          {"tlscacert", func() { cfg.TLSCACert = flagCfg.TLSCACert }},
+		"tlscert":            {"tlscert", func() { cfg.TLSCert = flagCfg.TLSCert }},
+		"tlskey":             {"tlskey", func() { cfg.TLSKey = flagCfg.TLSKey }},
+		"default-runtime":    {"default-runtime", func() { cfg.DefaultRuntime = flagCfg.DefaultRuntime }},
+		"insecure-registry":  {"insecure-registries", func() { cfg.InsecureRegistries = append(cfg.InsecureRegistries, flagCfg.InsecureRegistries...) }},
+		"registry-mirror":    {"registry-mirrors", func() { cfg.RegistryMirrors = flagCfg.RegistryMirrors }},
+		"label":              {"labels", func() { cfg.Labels = flagCfg.Labels }},
+		"bridge":             {"bridge", func() { cfg.Bridge = flagCfg.Bridge }},
+		"registry-certs-dir": {"registry-certs-dir", func() { cfg.RegistryCertsDir = flagCfg.RegistryCertsDir }},
 	}
 	var conflicts []string
 	for name, b := range bindings {

@@ -27,7 +27,9 @@ type Config struct {
 	Runtimes           map[string]Runtime `json:"runtimes,omitempty"`
 	InsecureRegistries []string           `json:"insecure-registries,omitempty"`
 	RegistryMirrors    []string           `json:"registry-mirrors,omitempty"`
-	Labels             []string           `json:"labels,omitempty"`
+	// RegistryCertsDir replaces /etc/berth/certs.d and /etc/docker/certs.d (berth only).
+	RegistryCertsDir string   `json:"registry-certs-dir,omitempty"`
+	Labels           []string `json:"labels,omitempty"`
 	// Bridge names the default network's bridge interface (docker's -b; berth0 when empty).
 	Bridge string `json:"bridge,omitempty"`
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/berth-project/berth/internal/image"
 	"github.com/berth-project/berth/internal/metadata"
 	"github.com/berth-project/berth/internal/network"
+	"github.com/berth-project/berth/internal/registry"
 	"github.com/berth-project/berth/internal/runtime"
 	"github.com/berth-project/berth/internal/server"
 	containerrouter "github.com/berth-project/berth/internal/server/router/container"
@@ -136,6 +137,11 @@ func (d *Daemon) start() error {
 	}
 	d.nets = nets
 	containers.SetNetworks(nets)
+	reg, err := registry.New(registryConfig(cfg))
+	if err != nil {
+		return err
+	}
+	images.SetRegistry(reg)
 	containers.Restore(context.Background())
 	id, err := engineID(cfg.DataRoot)
 	if err != nil {
@@ -153,7 +159,7 @@ func (d *Daemon) start() error {
 		Labels:          cfg.Labels,
 	}
 	d.server = server.New(d.log.With("component", "api"),
-		systemrouter.New(systemBackend{images, containers, volumes, bus}, sysCfg, host.Read(), d.log),
+		systemrouter.New(systemBackend{images, containers, volumes, bus, reg}, sysCfg, host.Read(), d.log),
 		imagerouter.New(images, &http.Client{Timeout: 0}),
 		containerrouter.New(containers),
 		volumerouter.New(volumes),
@@ -341,6 +347,20 @@ type systemBackend struct {
 	containers *container.Service
 	volumes    *volume.Service
 	events     *events.Bus
+	registry   *registry.Client
+}
+
+func (b systemBackend) Login(ctx context.Context, auth registry.AuthConfig) error {
+	return b.registry.Login(ctx, auth)
+}
+
+// registryConfig is how berthd reaches registries; loopback is always insecure, as in docker.
+func registryConfig(cfg Config) registry.Config {
+	rc := registry.Config{Insecure: append([]string{"127.0.0.0/8"}, cfg.InsecureRegistries...), Mirrors: cfg.RegistryMirrors}
+	if cfg.RegistryCertsDir != "" {
+		rc.CertsDirs = []string{cfg.RegistryCertsDir}
+	}
+	return rc
 }
 
 func (b systemBackend) SubscribeEvents(since time.Time) ([]apievents.Message, <-chan apievents.Message, func()) {

@@ -42,6 +42,9 @@ func (s *Service) Remove(ctx context.Context, name string, force bool) ([]image.
 			return errdefs.Conflictf("conflict: unable to remove repository reference %q (must force) - container %s is using its referenced image %s", name, user[:12], shortID(img.ID))
 		}
 		untag := []string{ref}
+		if !byID {
+			untag = append(untag, orphanedDigests(img, ref)...)
+		}
 		if byID {
 			untag = append(img.Refs, img.Digests...)
 			if !force && len(img.Refs) > 0 && !singleRepository(img.Refs) {
@@ -150,4 +153,22 @@ func (s *Service) Prune(ctx context.Context, f filters.Args) (*image.PruneReport
 	}
 	report.SpaceReclaimed = uint64(freed)
 	return report, nil
+}
+
+// orphanedDigests lists the digest references of img in tag's repository that go with tag, as
+// docker drops them: when tag is the repository's last tag on the image.
+func orphanedDigests(img *Image, tag string) []string {
+	repo := familiarName(tag)
+	for _, r := range img.Refs {
+		if r != tag && familiarName(r) == repo {
+			return nil
+		}
+	}
+	var out []string
+	for _, d := range img.Digests {
+		if familiarName(d) == repo {
+			out = append(out, d)
+		}
+	}
+	return out
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/berth-project/berth/internal/content"
 	"github.com/berth-project/berth/internal/errdefs"
 	"github.com/berth-project/berth/internal/metadata"
+	"github.com/berth-project/berth/internal/registry"
 	"github.com/berth-project/berth/internal/snapshot/overlay"
 )
 
@@ -102,7 +103,8 @@ type Service struct {
 	cacheMu sync.Mutex
 	cache   map[digest.Digest]*parsed
 
-	users Users
+	users    Users
+	registry *registry.Client
 }
 
 // Users tells which images containers are built on; the container service provides it.
@@ -328,6 +330,18 @@ func (s *Service) commit(rec record, refs []string, progress Progress) error {
 	})
 }
 
+// record returns the stored record of image id and whether there is one.
+func (s *Service) record(id digest.Digest) (record, bool, error) {
+	var rec record
+	var ok bool
+	err := s.db.View(func(tx *metadata.Tx) error {
+		var err error
+		ok, err = tx.Get(bucketImages, id.String(), &rec)
+		return err
+	})
+	return rec, ok, err
+}
+
 // Tag points name repo:tag at the image source refers to.
 func (s *Service) Tag(ctx context.Context, source, repo, tag string) error {
 	ref, err := parseRepoTag(repo, tag)
@@ -338,11 +352,8 @@ func (s *Service) Tag(ctx context.Context, source, repo, tag string) error {
 	if err != nil {
 		return err
 	}
-	var rec record
-	if err := s.db.View(func(tx *metadata.Tx) error {
-		_, err := tx.Get(bucketImages, img.ID.String(), &rec)
-		return err
-	}); err != nil {
+	rec, _, err := s.record(img.ID)
+	if err != nil {
 		return err
 	}
 	return s.commit(rec, []string{ref.String()}, nil)

@@ -103,6 +103,12 @@ func (s *JSONStream) Finish(err error) {
 // Line sends a text line as a stream message.
 func (s *JSONStream) Line(text string) { s.Send(types.JSONMessage{Stream: text + "\n"}) }
 
+// Status sends a status message, about item id when id is not empty.
+func (s *JSONStream) Status(id, text string) { s.Send(types.JSONMessage{ID: id, Status: text}) }
+
+// Aux sends a machine-readable result, such as a push's digest.
+func (s *JSONStream) Aux(v any) { s.Send(types.JSONMessage{Aux: v}) }
+
 // Layer sends per-layer progress, with a text bar for clients that do not draw their own.
 func (s *JSONStream) Layer(id, action string, current, total int64) {
 	s.Send(types.JSONMessage{ID: id, Status: action, Progress: &types.ProgressDetail{Current: current, Total: total}, ProgressMessage: progressBar(current, total)})

@@ -11,6 +11,7 @@ import (
 	"github.com/berth-project/berth/internal/cli/command/container"
 	"github.com/berth-project/berth/internal/cli/command/image"
 	"github.com/berth-project/berth/internal/cli/command/network"
+	"github.com/berth-project/berth/internal/cli/command/registry"
 	"github.com/berth-project/berth/internal/cli/command/system"
 	"github.com/berth-project/berth/internal/cli/command/volume"
 	"github.com/berth-project/berth/internal/cli/config"
@@ -81,6 +82,10 @@ func addCommands(root *cobra.Command, c *cli.Cli) {
 		common(image.NewImagesCommand(c)),
 		common(system.NewVersionCommand(c)),
 		common(system.NewInfoCommand(c)),
+		common(image.NewPullCommand(c)),
+		common(image.NewPushCommand(c)),
+		common(registry.NewLoginCommand(c)),
+		common(registry.NewLogoutCommand(c)),
 
 		image.NewHistoryCommand(c),
 		image.NewImportCommand(c),

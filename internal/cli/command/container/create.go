@@ -2,12 +2,9 @@ package container
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/berth-project/berth/client"
 	"github.com/berth-project/berth/internal/cli"
@@ -115,7 +112,11 @@ func createContainer(ctx context.Context, c *cli.Cli, cfg *containerConfig, copt
 
 // pullImage pulls image through the daemon, showing its progress on out.
 func pullImage(ctx context.Context, c *cli.Cli, image, platform string, out io.Writer) error {
-	body, err := c.Client().ImagePull(ctx, image, client.PullOptions{Platform: platform, RegistryAuth: encodedAuth(c, image)})
+	auth, err := c.ConfigFile().RegistryAuth(image)
+	if err != nil {
+		return err
+	}
+	body, err := c.Client().ImagePull(ctx, image, client.PullOptions{Platform: platform, RegistryAuth: auth})
 	if err != nil {
 		return err
 	}
@@ -128,44 +129,6 @@ func pullImage(ctx context.Context, c *cli.Cli, image, platform string, out io.W
 		}
 	}
 	return progress.Display(body, out, isTerm, width, nil)
-}
-
-// dockerHubAuthKey is the config.json key of Docker Hub's credentials.
-const dockerHubAuthKey = "https://index.docker.io/v1/"
-
-// encodedAuth is the X-Registry-Auth value for the registry of image from config.json, or "".
-func encodedAuth(c *cli.Cli, image string) string {
-	named, err := reference.ParseNormalizedNamed(image)
-	if err != nil {
-		return ""
-	}
-	domain := reference.Domain(named)
-	keys := []string{domain, "https://" + domain, "http://" + domain, "https://" + domain + "/v1/", "https://" + domain + "/v2/"}
-	if domain == "docker.io" {
-		keys = []string{dockerHubAuthKey, "docker.io", "index.docker.io", "https://index.docker.io/v1"}
-	}
-	auths := c.ConfigFile().AuthConfigs
-	for _, k := range keys {
-		a, ok := auths[k]
-		if !ok {
-			continue
-		}
-		user, pass := a.Username, a.Password
-		if user == "" && a.Auth != "" {
-			if raw, err := base64.StdEncoding.DecodeString(a.Auth); err == nil {
-				user, pass, _ = strings.Cut(string(raw), ":")
-			}
-		}
-		raw, err := json.Marshal(map[string]string{
-			"username": user, "password": pass, "serveraddress": k,
-			"identitytoken": a.IdentityToken, "registrytoken": a.RegistryToken,
-		})
-		if err != nil {
-			return ""
-		}
-		return base64.URLEncoding.EncodeToString(raw)
-	}
-	return ""
 }
 
 // cidFile is the --cidfile: created before the container, removed again unless an ID was

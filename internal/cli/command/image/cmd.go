@@ -1,4 +1,5 @@
-// Package image holds the image commands: ls, inspect, history, tag, rm, prune, load, save, import.
+// Package image holds the image commands: ls, inspect, history, tag, rm, prune, load, save, import,
+// pull, push.
 package image
 
 import (
@@ -38,6 +39,8 @@ func NewImageCommand(c *cli.Cli) *cobra.Command {
 		newLoadCommand(c, "load"),
 		newSaveCommand(c, "save"),
 		newImportCommand(c, "import"),
+		newPullCommand(c, "pull"),
+		newPushCommand(c, "push"),
 	)
 	return cmd
 }
@@ -61,6 +64,12 @@ func NewLoadCommand(c *cli.Cli) *cobra.Command { return newLoadCommand(c, "load"
 
 // NewSaveCommand is `berth save`.
 func NewSaveCommand(c *cli.Cli) *cobra.Command { return newSaveCommand(c, "save") }
+
+// NewPullCommand is `berth pull`.
+func NewPullCommand(c *cli.Cli) *cobra.Command { return newPullCommand(c, "pull") }
+
+// NewPushCommand is `berth push`.
+func NewPushCommand(c *cli.Cli) *cobra.Command { return newPushCommand(c, "push") }
 
 // NewImportCommand is `berth import`.
 func NewImportCommand(c *cli.Cli) *cobra.Command { return newImportCommand(c, "import") }

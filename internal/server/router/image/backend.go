@@ -10,6 +10,7 @@ import (
 
 	"github.com/berth-project/berth/api/filters"
 	imagesvc "github.com/berth-project/berth/internal/image"
+	"github.com/berth-project/berth/internal/registry"
 )
 
 // Backend is the image service as these routes use it.
@@ -23,4 +24,6 @@ type Backend interface {
 	Load(ctx context.Context, r io.Reader, progress imagesvc.Progress) error
 	Save(ctx context.Context, names []string, w io.Writer) error
 	Import(ctx context.Context, r io.Reader, opts imagesvc.ImportOptions) (digest.Digest, error)
+	Pull(ctx context.Context, image string, allTags bool, opts imagesvc.PullOptions, rep imagesvc.Reporter) error
+	Push(ctx context.Context, image string, auth registry.AuthConfig, rep imagesvc.Reporter) error
 }

@@ -135,7 +135,7 @@ func (rt *Router) save(w http.ResponseWriter, r *http.Request, names []string) e
 func (rt *Router) create(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
 	q := r.URL.Query()
 	if q.Get("fromImage") != "" {
-		return errdefs.NotImplementedf("pulling %s: registry pulls are not supported by this berthd yet; load the image with 'docker load' instead", q.Get("fromImage"))
+		return rt.pull(w, r)
 	}
 	src := q.Get("fromSrc")
 	if src == "" {

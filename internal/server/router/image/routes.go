@@ -28,6 +28,7 @@ func (rt *Router) Routes() []server.Route {
 		{Method: "GET", Path: "/images/{name:.*}/json", Handler: rt.inspect},
 		{Method: "GET", Path: "/images/{name:.*}/history", Handler: rt.history},
 		{Method: "POST", Path: "/images/{name:.*}/tag", Handler: rt.tag},
+		{Method: "POST", Path: "/images/{name:.*}/push", Handler: rt.push},
 		{Method: "DELETE", Path: "/images/{name:.*}", Handler: rt.remove},
 	}
 }

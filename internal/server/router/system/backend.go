@@ -9,6 +9,8 @@ import (
 
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/volume"
+
+	"github.com/berth-project/berth/internal/registry"
 )
 
 // Backend is what the system routes need from the daemon.
@@ -21,6 +23,8 @@ type Backend interface {
 	ContainerCounts() (total, running, paused, stopped int)
 	// ImageDiskUsage returns every image with its sizes and the total size of all layers.
 	ImageDiskUsage(ctx context.Context) ([]image.Summary, int64, error)
+	// Login checks credentials against a registry.
+	Login(ctx context.Context, auth registry.AuthConfig) error
 	// VolumeDiskUsage returns every volume with its size and reference count.
 	VolumeDiskUsage(ctx context.Context) ([]*volume.Volume, error)
 }

@@ -32,5 +32,6 @@ func (rt *Router) Routes() []server.Route {
 		{Method: "GET", Path: "/info", Handler: rt.info},
 		{Method: "GET", Path: "/system/df", Handler: rt.diskUsage},
 		{Method: "GET", Path: "/events", Handler: rt.events},
+		{Method: "POST", Path: "/auth", Handler: rt.auth},
 	}
 }
