@@ -114,7 +114,8 @@ func (f *File) StoreAuth(host string, a AuthConfig) error {
 	return f.Save()
 }
 
-// EraseAuth forgets host's credentials; it reports whether there were any.
+// EraseAuth forgets host's credentials; it reports whether there were any. As docker does, a host
+// counts as logged in when config.json lists it (helpers' hosts get an empty entry at login).
 func (f *File) EraseAuth(host string) (bool, error) {
 	key := ServerKey(host)
 	found := false
@@ -124,16 +125,14 @@ func (f *File) EraseAuth(host string) (bool, error) {
 			found = true
 		}
 	}
-	if h := f.helper(key); h != "" {
-		err := client.Erase(program(h), key)
-		if err == nil {
-			found = true
-		} else if !credentials.IsErrCredentialsNotFound(err) {
-			return found, fmt.Errorf("credential helper docker-credential-%s: %w", h, err)
-		}
-	}
 	if !found {
 		return false, nil
+	}
+	if h := f.helper(key); h != "" {
+		// Erase's error does not say "not found" by type; what is gone need not be erased.
+		if err := client.Erase(program(h), key); err != nil && !strings.Contains(err.Error(), "credentials not found") {
+			return true, fmt.Errorf("credential helper docker-credential-%s: %w", h, err)
+		}
 	}
 	return true, f.Save()
 }
