@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,12 +161,14 @@ func TestNetworking(t *testing.T) {
 			if _, err := conn.ListTableOfFamily("berth_"+c.d.Bridge, nftables.TableFamilyIPv4); err == nil {
 				t.Fatal("the daemon's nftables table outlived it")
 			}
-			links, _ := netlink.LinkList()
-			for _, l := range links {
-				if master := l.Attrs().MasterIndex; master != 0 && strings.HasPrefix(l.Attrs().Name, "veth") {
-					if m, err := netlink.LinkByIndex(master); err != nil || m.Attrs().Name == c.d.Bridge {
-						t.Fatalf("veth %s left behind", l.Attrs().Name)
-					}
+			// The kernel destroys a namespace, and the veth pairs in it, in the background.
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+				left := vethsOn(c.d.Bridge, "br-"+netID[:12])
+				if len(left) == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("veths left behind: %v", left)
 				}
 			}
 		})
@@ -184,4 +187,21 @@ func TestInternalNetwork(t *testing.T) {
 	if out := c.ok("run", "--rm", "--network", "sealed", "busybox", "ping", "-c1", "-W2", "peer"); !strings.Contains(out, "1 packets received") {
 		t.Fatalf("containers on one internal network reach each other: %s", out)
 	}
+}
+
+// vethsOn lists the veths whose master is one of the named bridges, or whose master is gone.
+func vethsOn(bridges ...string) []string {
+	links, _ := netlink.LinkList()
+	var out []string
+	for _, l := range links {
+		master := l.Attrs().MasterIndex
+		if _, ok := l.(*netlink.Veth); !ok || master == 0 {
+			continue
+		}
+		m, err := netlink.LinkByIndex(master)
+		if err != nil || slices.Contains(bridges, m.Attrs().Name) {
+			out = append(out, l.Attrs().Name)
+		}
+	}
+	return out
 }

@@ -243,11 +243,9 @@ func (s *Service) Detach(ctrID string, sb *Sandbox) {
 		}
 	}
 	s.mu.Unlock()
-	if sb != nil {
-		for _, ep := range sb.Endpoints {
-			removeEndpoint(ep.HostIf)
-		}
-	}
+	// No veth is deleted here: deleting one waits for the kernel's RCU grace periods (30 ms, see
+	// BenchmarkEndpoint), while unpinning the namespace lets the kernel destroy it and both veth
+	// ends in the background once the container's processes are gone.
 	removeNetNS(s.netnsPath(ctrID))
 }
 

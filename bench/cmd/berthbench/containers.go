@@ -16,12 +16,16 @@ import (
 // containerResult holds the container figures of one engine.
 type containerResult struct {
 	runRm     []time.Duration // `docker run --rm busybox true`, whole CLI command
+	runRmNet  []time.Duration // the same on the default bridge (engines whose bridge is on here)
 	runDetach time.Duration   // `-ctr` sequential `docker run -d busybox sleep 300`
 	rmForce   time.Duration   // one `docker rm -f` of all of them
 	rss       int64           // daemon side with -ctr running (bytes)
 	shimRSS   int64           // median VmRSS of one shim (bytes)
 	shims     int
 }
+
+// bridged reports engines measured with their default bridge network on.
+func (e engine) bridged() bool { return e.name != "docker" }
 
 // engineProcs names the executables that count as the engine's memory.
 func (e engine) engineProcs() (daemons, shims []string) {
@@ -81,18 +85,27 @@ func measureContainers(ctx context.Context, o options, d *daemon, busybox []byte
 		}
 	}()
 
-	// (a) run --rm latency, one unmeasured warm-up first.
-	for i := 0; i <= o.runs && ctx.Err() == nil; i++ {
+	// (a) run --rm latency, one unmeasured warm-up first. Engines measured with their bridge
+	// on also run on the default network, alternating with --network none so that both see the
+	// same machine load; what networking costs is the difference. dockerd runs here without its
+	// bridge and iptables (they would change the host's firewall), so only berth has the pair.
+	timeRun := func(i int, into *[]time.Duration, args ...string) {
 		begin := time.Now()
-		_, err := c.run(ctx, o.timeout, "run", "--rm", "--network", "none", "busybox", "true")
+		_, err := c.run(ctx, o.timeout, append([]string{"run", "--rm"}, args...)...)
 		took := time.Since(begin)
 		if err != nil {
 			// Recorded, not fatal: the detached runs below are still measured.
-			fail("containers: run --rm (%d of %d): %w", i, o.runs, err)
-			continue
+			fail("containers: run --rm %v (%d of %d): %w", args, i, o.runs, err)
+			return
 		}
 		if i > 0 {
-			cr.runRm = append(cr.runRm, took)
+			*into = append(*into, took)
+		}
+	}
+	for i := 0; i <= o.runs && ctx.Err() == nil; i++ {
+		timeRun(i, &cr.runRm, "--network", "none", "busybox", "true")
+		if d.eng.bridged() {
+			timeRun(i, &cr.runRmNet, "busybox", "true")
 		}
 	}
 
@@ -228,6 +241,13 @@ func containerRows(o options) []row {
 			}
 			m := median(r.ctr.runRm)
 			return fmt.Sprintf("%.0f ms (%.0f-%.0f)", ms(m), ms(slices.Min(r.ctr.runRm)), ms(slices.Max(r.ctr.runRm))), ms(m), true
+		}},
+		{fmt.Sprintf("same, default bridge network (median of %d)", o.runs), func(r *result) (string, float64, bool) {
+			if r.ctr == nil || len(r.ctr.runRmNet) == 0 {
+				return "-", 0, false
+			}
+			m := median(r.ctr.runRmNet)
+			return fmt.Sprintf("%.0f ms (+%.0f ms for the network)", ms(m), ms(m)-ms(median(r.ctr.runRm))), ms(m), true
 		}},
 		{fmt.Sprintf("%d x docker run -d busybox sleep 300 (total)", o.ctrs), dur(func(c *containerResult) time.Duration { return c.runDetach })},
 		{fmt.Sprintf("docker rm -f of %d running (one command)", o.ctrs), dur(func(c *containerResult) time.Duration { return c.rmForce })},

@@ -20,9 +20,9 @@ type engine struct {
 	args func(d *daemon) ([]string, error)
 }
 
-func berthEngine(bin string) engine {
+func berthEngine(bin string, extra ...string) engine {
 	return engine{name: "berth", bin: bin, args: func(d *daemon) ([]string, error) {
-		return []string{"--data-root", d.dataRoot, "--exec-root", d.execRoot, "-H", "unix://" + d.sock}, nil
+		return append([]string{"--data-root", d.dataRoot, "--exec-root", d.execRoot, "-H", "unix://" + d.sock}, extra...), nil
 	}}
 }
 

@@ -1,6 +1,7 @@
 // Command berthbench measures berthd side by side with dockerd (when it is
-// installed): daemon start time, idle memory, and image load/save throughput
-// through the Engine API on a unix socket.
+// installed): daemon start time, idle memory, image load/save throughput
+// through the Engine API on a unix socket, container latencies, and push/pull of
+// the big image to and from a local docker-registry (when installed).
 //
 // Every daemon runs with its own data root, exec root and socket in a fresh
 // directory under $TMPDIR; the bench stops each daemon and its children,
@@ -62,6 +63,7 @@ type result struct {
 	load       map[string]float64 // archive label -> MB/s (median)
 	save       map[string]float64
 	ctr        *containerResult
+	reg        *registryResult
 	errs       []error
 }
 
@@ -87,7 +89,7 @@ func run() int {
 	flag.IntVar(&o.runs, "runs", 15, "`docker run --rm busybox true` commands to time (median is reported)")
 	flag.IntVar(&o.ctrs, "containers", 50, "detached `sleep 300` containers to start, measure and remove")
 	flag.BoolVar(&o.noCtr, "no-containers", false, "skip the container measurements (they need the docker CLI on PATH)")
-	flag.StringVar(&engines, "engines", "berth,docker", "comma-separated engines to measure")
+	flag.StringVar(&engines, "engines", "berth,berth-crun,docker", "comma-separated engines to measure (berth-crun: berthd with crun as the default runtime)")
 	flag.Parse()
 	o.engines = strings.Split(engines, ",")
 	if o.starts < 1 || o.rounds < 1 || o.runs < 1 || o.ctrs < 1 {
@@ -128,6 +130,17 @@ func run() int {
 				return 1
 			}
 			eng = berthEngine(bin)
+		case "berth-crun":
+			bin, err := filepath.Abs(o.berthd)
+			if err != nil {
+				return 1
+			}
+			if _, err := exec.LookPath("crun"); err != nil {
+				notes = append(notes, "berth-crun: crun is not installed")
+				continue
+			}
+			eng = berthEngine(bin, "--default-runtime", "crun")
+			eng.name = "berth-crun"
 		case "docker":
 			if _, err := os.Stat(o.dockerd); err != nil {
 				notes = append(notes, fmt.Sprintf("docker: dockerd not found at %s; only berth was measured", o.dockerd))
@@ -137,7 +150,7 @@ func run() int {
 		case "":
 			continue
 		default:
-			fmt.Fprintf(os.Stderr, "berthbench: unknown engine %q (want berth or docker)\n", name)
+			fmt.Fprintf(os.Stderr, "berthbench: unknown engine %q (want berth, berth-crun or docker)\n", name)
 			return 2
 		}
 		fmt.Fprintf(os.Stderr, "berthbench: measuring %s (%s)\n", eng.name, eng.bin)
@@ -292,6 +305,9 @@ func measure(ctx context.Context, o options, eng engine, archives []archive) *re
 	}
 	if !o.noCtr && ctx.Err() == nil {
 		r.ctr = measureContainers(ctx, o, d, archives[0].data, fail)
+		if len(archives) > 1 {
+			r.reg = measureRegistry(ctx, o, d, archives[1], fail)
+		}
 	}
 	return r
 }
@@ -337,6 +353,9 @@ func report(o options, names []string, results map[string]*result, archives []ar
 	}
 	if !o.noCtr {
 		rows = append(rows, containerRows(o)...)
+		if len(archives) > 1 {
+			rows = append(rows, registryRows(archives[1].label+" image", o.rounds)...)
+		}
 	}
 	for _, a := range archives {
 		label := fmt.Sprintf("%s, %.1f MB", a.label, float64(len(a.data))/1e6)
@@ -352,8 +371,8 @@ func report(o options, names []string, results map[string]*result, archives []ar
 	w := tabwriter.NewWriter(o.stdout, 2, 4, 2, ' ', 0)
 	header := []string{"metric"}
 	header = append(header, names...)
-	if len(names) == 2 {
-		header = append(header, names[1]+"/"+names[0])
+	for _, n := range names[min(1, len(names)):] {
+		header = append(header, n+"/"+names[0])
 	}
 	fmt.Fprintln(w, strings.Join(header, "\t"))
 	for _, rw := range rows {
@@ -366,9 +385,9 @@ func report(o options, names []string, results map[string]*result, archives []ar
 			vals = append(vals, v)
 			okAll = okAll && ok
 		}
-		if len(names) == 2 {
+		for i := 1; i < len(names); i++ {
 			if okAll && vals[0] != 0 {
-				cells = append(cells, fmt.Sprintf("%.2fx", vals[1]/vals[0]))
+				cells = append(cells, fmt.Sprintf("%.2fx", vals[i]/vals[0]))
 			} else {
 				cells = append(cells, "-")
 			}
@@ -389,9 +408,8 @@ func report(o options, names []string, results map[string]*result, archives []ar
 	for _, note := range notes {
 		fmt.Fprintln(o.stdout, note)
 	}
-	if len(names) == 2 {
-		fmt.Fprintf(o.stdout, "ratio %s/%s: above 1 means %s took longer (time, memory) or moved more data per second (MB/s)\n",
-			names[1], names[0], names[1])
+	if len(names) >= 2 {
+		fmt.Fprintf(o.stdout, "ratio X/%s: above 1 means X took longer (time, memory) or moved more data per second (MB/s)\n", names[0])
 	}
 }
 
