@@ -1,6 +1,7 @@
 // Command berthbench measures berthd side by side with dockerd (when it is
-// installed): daemon start time, idle memory, and image load/save throughput
-// through the Engine API on a unix socket.
+// installed): daemon start time, idle memory, image load/save throughput
+// through the Engine API on a unix socket, container latencies, and push/pull of
+// the big image to and from a local docker-registry (when installed).
 //
 // Every daemon runs with its own data root, exec root and socket in a fresh
 // directory under $TMPDIR; the bench stops each daemon and its children,
@@ -62,6 +63,7 @@ type result struct {
 	load       map[string]float64 // archive label -> MB/s (median)
 	save       map[string]float64
 	ctr        *containerResult
+	reg        *registryResult
 	errs       []error
 }
 
@@ -303,6 +305,9 @@ func measure(ctx context.Context, o options, eng engine, archives []archive) *re
 	}
 	if !o.noCtr && ctx.Err() == nil {
 		r.ctr = measureContainers(ctx, o, d, archives[0].data, fail)
+		if len(archives) > 1 {
+			r.reg = measureRegistry(ctx, o, d, archives[1], fail)
+		}
 	}
 	return r
 }
@@ -348,6 +353,9 @@ func report(o options, names []string, results map[string]*result, archives []ar
 	}
 	if !o.noCtr {
 		rows = append(rows, containerRows(o)...)
+		if len(archives) > 1 {
+			rows = append(rows, registryRows(archives[1].label+" image", o.rounds)...)
+		}
 	}
 	for _, a := range archives {
 		label := fmt.Sprintf("%s, %.1f MB", a.label, float64(len(a.data))/1e6)
