@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
+
+	"github.com/berth-project/berth/integration/harness"
 )
 
 // httpd runs busybox's httpd serving body as /index.html.
@@ -204,4 +206,17 @@ func vethsOn(bridges ...string) []string {
 		}
 	}
 	return out
+}
+
+// TestDefaultAddressPools: networks without --subnet take their subnets from the configured pools.
+func TestDefaultAddressPools(t *testing.T) {
+	d := harness.Start(t, "--default-address-pool", "base=10.123.0.0/16,size=24")
+	c := &cli{t: t, bin: dockerCLI(t), d: d, dir: t.TempDir()}
+	if out := c.ok("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "bridge"); strings.TrimSpace(out) != "10.123.0.0/24" {
+		t.Fatalf("default bridge subnet %q", out)
+	}
+	c.ok("network", "create", "pooled")
+	if out := c.ok("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}", "pooled"); strings.TrimSpace(out) != "10.123.1.0/24 10.123.1.1" {
+		t.Fatalf("second network from the pool: %q", out)
+	}
 }

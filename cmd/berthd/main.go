@@ -76,6 +76,7 @@ func parseConfig(args []string) (daemon.Config, error) {
 	fs.StringVar(&flagCfg.TLSKey, "tlskey", "", "Path to TLS key file")
 	fs.StringVar(&flagCfg.DefaultRuntime, "default-runtime", cfg.DefaultRuntime, "Default OCI runtime for containers")
 	fs.StringVarP(&flagCfg.Bridge, "bridge", "b", "", "Bridge interface of the default network (default \"berth0\")")
+	fs.Var(&addressPools{&flagCfg.DefaultAddressPools}, "default-address-pool", "Default address pool for networks: base=CIDR,size=N (repeatable)")
 	fs.StringArrayVar(&flagCfg.InsecureRegistries, "insecure-registry", nil, "Enable insecure registry communication")
 	fs.StringArrayVar(&flagCfg.RegistryMirrors, "registry-mirror", nil, "Preferred registry mirror (URL for Docker Hub, REGISTRY=URL for any other)")
 	fs.StringVar(&flagCfg.RegistryCertsDir, "registry-certs-dir", "", "Directory of per-registry certificates, <host:port>/ca.crt (default /etc/berth/certs.d and /etc/docker/certs.d)")
@@ -101,23 +102,24 @@ func parseConfig(args []string) (daemon.Config, error) {
 		apply func()
 	}
 	bindings := map[string]binding{
-		"data-root":          {"data-root", func() { cfg.DataRoot = flagCfg.DataRoot }},
-		"exec-root":          {"exec-root", func() { cfg.ExecRoot = flagCfg.ExecRoot }},
-		"host":               {"hosts", func() { cfg.Hosts = flagCfg.Hosts }},
-		"log-level":          {"log-level", func() { cfg.LogLevel = flagCfg.LogLevel }},
-		"debug":              {"debug", func() { cfg.Debug = flagCfg.Debug }},
-		"pidfile":            {"pidfile", func() { cfg.Pidfile = flagCfg.Pidfile }},
-		"tls":                {"tls", func() { cfg.TLS = flagCfg.TLS }},
-		"tlsverify":          {"tlsverify", func() { cfg.TLSVerify = flagCfg.TLSVerify }},
-		"tlscacert":          {"tlscacert", func() { cfg.TLSCACert = flagCfg.TLSCACert }},
-		"tlscert":            {"tlscert", func() { cfg.TLSCert = flagCfg.TLSCert }},
-		"tlskey":             {"tlskey", func() { cfg.TLSKey = flagCfg.TLSKey }},
-		"default-runtime":    {"default-runtime", func() { cfg.DefaultRuntime = flagCfg.DefaultRuntime }},
-		"insecure-registry":  {"insecure-registries", func() { cfg.InsecureRegistries = append(cfg.InsecureRegistries, flagCfg.InsecureRegistries...) }},
-		"registry-mirror":    {"registry-mirrors", func() { cfg.RegistryMirrors = flagCfg.RegistryMirrors }},
-		"label":              {"labels", func() { cfg.Labels = flagCfg.Labels }},
-		"bridge":             {"bridge", func() { cfg.Bridge = flagCfg.Bridge }},
-		"registry-certs-dir": {"registry-certs-dir", func() { cfg.RegistryCertsDir = flagCfg.RegistryCertsDir }},
+		"data-root":            {"data-root", func() { cfg.DataRoot = flagCfg.DataRoot }},
+		"exec-root":            {"exec-root", func() { cfg.ExecRoot = flagCfg.ExecRoot }},
+		"host":                 {"hosts", func() { cfg.Hosts = flagCfg.Hosts }},
+		"log-level":            {"log-level", func() { cfg.LogLevel = flagCfg.LogLevel }},
+		"debug":                {"debug", func() { cfg.Debug = flagCfg.Debug }},
+		"pidfile":              {"pidfile", func() { cfg.Pidfile = flagCfg.Pidfile }},
+		"tls":                  {"tls", func() { cfg.TLS = flagCfg.TLS }},
+		"tlsverify":            {"tlsverify", func() { cfg.TLSVerify = flagCfg.TLSVerify }},
+		"tlscacert":            {"tlscacert", func() { cfg.TLSCACert = flagCfg.TLSCACert }},
+		"tlscert":              {"tlscert", func() { cfg.TLSCert = flagCfg.TLSCert }},
+		"tlskey":               {"tlskey", func() { cfg.TLSKey = flagCfg.TLSKey }},
+		"default-runtime":      {"default-runtime", func() { cfg.DefaultRuntime = flagCfg.DefaultRuntime }},
+		"insecure-registry":    {"insecure-registries", func() { cfg.InsecureRegistries = append(cfg.InsecureRegistries, flagCfg.InsecureRegistries...) }},
+		"registry-mirror":      {"registry-mirrors", func() { cfg.RegistryMirrors = flagCfg.RegistryMirrors }},
+		"label":                {"labels", func() { cfg.Labels = flagCfg.Labels }},
+		"bridge":               {"bridge", func() { cfg.Bridge = flagCfg.Bridge }},
+		"default-address-pool": {"default-address-pools", func() { cfg.DefaultAddressPools = flagCfg.DefaultAddressPools }},
+		"registry-certs-dir":   {"registry-certs-dir", func() { cfg.RegistryCertsDir = flagCfg.RegistryCertsDir }},
 	}
 	var conflicts []string
 	for name, b := range bindings {
@@ -149,3 +151,25 @@ func newLogger(cfg daemon.Config) *slog.Logger {
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
+
+// addressPools collects repeated --default-address-pool flags.
+type addressPools struct{ pools *[]daemon.AddressPool }
+
+func (a *addressPools) Set(v string) error {
+	var p daemon.AddressPool
+	if err := p.Set(v); err != nil {
+		return err
+	}
+	*a.pools = append(*a.pools, p)
+	return nil
+}
+
+func (a *addressPools) String() string {
+	var out []string
+	for _, p := range *a.pools {
+		out = append(out, fmt.Sprintf("base=%s,size=%d", p.Base, p.Size))
+	}
+	return strings.Join(out, " ")
+}
+
+func (a *addressPools) Type() string { return "pool" }

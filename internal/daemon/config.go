@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -32,6 +33,38 @@ type Config struct {
 	Labels           []string `json:"labels,omitempty"`
 	// Bridge names the default network's bridge interface (docker's -b; berth0 when empty).
 	Bridge string `json:"bridge,omitempty"`
+	// DefaultAddressPools are the subnets networks without --subnet get (docker's 172.17-31/16
+	// and 192.168.x/20 when empty).
+	DefaultAddressPools []AddressPool `json:"default-address-pools,omitempty"`
+}
+
+// AddressPool is one default-address-pools entry: base split into subnets of size bits.
+type AddressPool struct {
+	Base string `json:"base"`
+	Size int    `json:"size"`
+}
+
+// Set parses the --default-address-pool flag value "base=10.10.0.0/16,size=24".
+func (p *AddressPool) Set(v string) error {
+	for _, field := range strings.Split(v, ",") {
+		key, val, _ := strings.Cut(field, "=")
+		switch strings.TrimSpace(key) {
+		case "base":
+			p.Base = val
+		case "size":
+			n, err := strconv.Atoi(val)
+			if err != nil {
+				return fmt.Errorf("invalid size %q in address pool %q", val, v)
+			}
+			p.Size = n
+		default:
+			return fmt.Errorf("invalid field %q in address pool %q: use base=CIDR,size=N", key, v)
+		}
+	}
+	if p.Base == "" || p.Size == 0 {
+		return fmt.Errorf("address pool %q needs base and size", v)
+	}
+	return nil
 }
 
 // Runtime is an OCI runtime binary berthd may run containers with.

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,8 +130,12 @@ func (d *Daemon) start() error {
 		return err
 	}
 	images.SetUsers(containers)
+	pools, err := addressPools(cfg.DefaultAddressPools)
+	if err != nil {
+		return err
+	}
 	nets, err := network.New(context.Background(), network.Config{
-		DB: db, StateDir: filepath.Join(cfg.ExecRoot, "network"), Bridge: cfg.Bridge, Log: d.log.With("component", "network"),
+		DB: db, StateDir: filepath.Join(cfg.ExecRoot, "network"), Bridge: cfg.Bridge, Pools: pools, Log: d.log.With("component", "network"),
 	})
 	if err != nil {
 		return fmt.Errorf("networking: %w", err)
@@ -285,6 +290,23 @@ func engineID(root string) (string, error) {
 	h := hex.EncodeToString(b)
 	id := h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 	return id, metadata.WriteFile(path, []byte(id+"\n"), 0o600)
+}
+
+// addressPools expands the configured default-address-pools into candidate subnets.
+func addressPools(cfg []AddressPool) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range cfg {
+		base, err := netip.ParsePrefix(p.Base)
+		if err != nil {
+			return nil, fmt.Errorf("default-address-pools: %w", err)
+		}
+		subnets, err := network.ExpandPool(base, p.Size)
+		if err != nil {
+			return nil, fmt.Errorf("default-address-pools: %w", err)
+		}
+		out = append(out, subnets...)
+	}
+	return out, nil
 }
 
 // prepareForCrun readies a hybrid cgroup host for crun (see host.UnbindUnifiedControllers); a

@@ -132,6 +132,26 @@ func DefaultPools() []netip.Prefix {
 	return out
 }
 
+// ExpandPool splits base into subnets of size bits, in order, as docker's default-address-pools
+// entries do (base 10.10.0.0/16 with size 24 gives 10.10.0.0/24, 10.10.1.0/24, ...). At most
+// 65536 subnets are listed.
+func ExpandPool(base netip.Prefix, size int) ([]netip.Prefix, error) {
+	if !base.IsValid() || !base.Addr().Is4() || size < base.Bits() || size > 30 {
+		return nil, errdefs.InvalidArgumentf("invalid address pool %s with size %d: the size must be between the base's prefix length and 30", base, size)
+	}
+	base = base.Masked()
+	n := 1 << min(size-base.Bits(), 16)
+	step := uint32(1) << (32 - size)
+	start := base.Addr().As4()
+	first := uint32(start[0])<<24 | uint32(start[1])<<16 | uint32(start[2])<<8 | uint32(start[3])
+	out := make([]netip.Prefix, 0, n)
+	for i := 0; i < n; i++ {
+		v := first + uint32(i)*step
+		out = append(out, netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), size))
+	}
+	return out, nil
+}
+
 // PickSubnet returns the first candidate that overlaps none of taken (other networks' subnets
 // and the host's routes).
 func PickSubnet(candidates, taken []netip.Prefix) (netip.Prefix, error) {

@@ -93,3 +93,13 @@ func TestPickSubnet(t *testing.T) {
 		t.Fatalf("lastAddr %s", l)
 	}
 }
+
+func TestExpandPool(t *testing.T) {
+	got, err := ExpandPool(netip.MustParsePrefix("10.10.0.0/16"), 24)
+	if err != nil || len(got) != 256 || got[0].String() != "10.10.0.0/24" || got[255].String() != "10.10.255.0/24" {
+		t.Fatalf("ExpandPool /16 by 24: %d %v %v", len(got), got[:1], err)
+	}
+	if _, err := ExpandPool(netip.MustParsePrefix("10.10.0.0/16"), 8); !errdefs.IsInvalidArgument(err) {
+		t.Fatalf("size below the base: %v", err)
+	}
+}
