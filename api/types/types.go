@@ -2,6 +2,7 @@
 package types
 
 import (
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/image"
 )
 
@@ -47,3 +48,50 @@ type JSONError struct {
 // unhealthy: none, kill, restart or stop (podman's --health-on-failure; docker has none). A label
 // lets the docker CLI and compose files ask for it too.
 const HealthOnFailureLabel = "berth.health-on-failure"
+
+// ContainerInspect is GET /containers/{id}/json as API 1.51 shapes it: moby's current type plus
+// the deprecated top-level network fields that 1.51 still sends and scripts still read
+// (`{{.NetworkSettings.IPAddress}}`).
+type ContainerInspect struct {
+	*container.InspectResponse
+	NetworkSettings *LegacyNetworkSettings `json:"NetworkSettings"`
+}
+
+// LegacyNetworkSettings adds the default bridge endpoint's fields at the top level, as docker does.
+type LegacyNetworkSettings struct {
+	*container.NetworkSettings
+	Bridge                 string   `json:"Bridge"`
+	HairpinMode            bool     `json:"HairpinMode"`
+	LinkLocalIPv6Address   string   `json:"LinkLocalIPv6Address"`
+	LinkLocalIPv6PrefixLen int      `json:"LinkLocalIPv6PrefixLen"`
+	SecondaryIPAddresses   []string `json:"SecondaryIPAddresses"`
+	SecondaryIPv6Addresses []string `json:"SecondaryIPv6Addresses"`
+	EndpointID             string   `json:"EndpointID"`
+	Gateway                string   `json:"Gateway"`
+	GlobalIPv6Address      string   `json:"GlobalIPv6Address"`
+	GlobalIPv6PrefixLen    int      `json:"GlobalIPv6PrefixLen"`
+	IPAddress              string   `json:"IPAddress"`
+	IPPrefixLen            int      `json:"IPPrefixLen"`
+	IPv6Gateway            string   `json:"IPv6Gateway"`
+	MacAddress             string   `json:"MacAddress"`
+}
+
+// NewContainerInspect fills the legacy fields from the endpoint on the default "bridge" network.
+func NewContainerInspect(c *container.InspectResponse) *ContainerInspect {
+	out := &ContainerInspect{InspectResponse: c}
+	if c.NetworkSettings == nil {
+		return out
+	}
+	ns := &LegacyNetworkSettings{NetworkSettings: c.NetworkSettings}
+	if ep := c.NetworkSettings.Networks["bridge"]; ep != nil {
+		ns.EndpointID, ns.MacAddress, ns.IPPrefixLen = ep.EndpointID, ep.MacAddress.String(), ep.IPPrefixLen
+		if ep.IPAddress.IsValid() {
+			ns.IPAddress = ep.IPAddress.String()
+		}
+		if ep.Gateway.IsValid() {
+			ns.Gateway = ep.Gateway.String()
+		}
+	}
+	out.NetworkSettings = ns
+	return out
+}

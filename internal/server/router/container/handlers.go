@@ -12,6 +12,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/berth-project/berth/api/filters"
+	apitypes "github.com/berth-project/berth/api/types"
 	containersvc "github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/errdefs"
 	"github.com/berth-project/berth/internal/server"
@@ -60,7 +61,7 @@ func (rt *Router) inspect(w http.ResponseWriter, r *http.Request, vars map[strin
 	if err != nil {
 		return err
 	}
-	return server.WriteJSON(w, http.StatusOK, c)
+	return server.WriteJSON(w, http.StatusOK, apitypes.NewContainerInspect(c))
 }
 
 func (rt *Router) start(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
