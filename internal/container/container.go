@@ -82,7 +82,13 @@ func newID() string {
 }
 
 // save writes the record atomically to dir/config.json.
-func (c *Container) save(dir string) error {
+func (c *Container) save(dir string) error { return c.write(dir, metadata.WriteFile) }
+
+// saveState records a change of run state (start, exit, health): atomically, but without the
+// fsyncs of save, since a running state means nothing after a power loss anyway.
+func (c *Container) saveState(dir string) error { return c.write(dir, metadata.ReplaceFile) }
+
+func (c *Container) write(dir string, put func(string, []byte, os.FileMode) error) error {
 	raw, err := json.Marshal(c)
 	if err != nil {
 		return err
@@ -90,7 +96,7 @@ func (c *Container) save(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	return metadata.WriteFile(filepath.Join(dir, "config.json"), raw, 0o600)
+	return put(filepath.Join(dir, "config.json"), raw, 0o600)
 }
 
 func loadRecord(dir string) (*Container, error) {

@@ -106,7 +106,7 @@ func (s *Service) healthLoop(c *Container, pid int, probe []string) {
 		action := ""
 		if health.Status != old {
 			s.events.Emit("container", "health_status: "+string(health.Status), c.ID, c.attributes())
-			c.save(s.dir(c.ID))
+			c.saveState(s.dir(c.ID))
 			if health.Status == container.Unhealthy {
 				action = c.Config.Labels[apitypes.HealthOnFailureLabel]
 			}

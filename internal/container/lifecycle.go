@@ -178,7 +178,7 @@ func (s *Service) startLocked(ctx context.Context, c *Container) error {
 	c.State = State{Status: string(container.StateRunning), Running: true, Pid: h.Pid, StartedAt: runStart}
 	c.HasBeenStartedBefore = true
 	s.startHealth(c, h.Pid)
-	if err := c.save(s.dir(c.ID)); err != nil {
+	if err := c.saveState(s.dir(c.ID)); err != nil {
 		s.log.Warn("saving container state", "id", c.ID, "err", err)
 	}
 	s.events.Emit("container", "start", c.ID, c.attributes())
@@ -321,7 +321,7 @@ func (s *Service) monitor(c *Container, pid int) {
 	if restart {
 		c.RestartCount++
 	}
-	c.save(s.dir(c.ID))
+	c.saveState(s.dir(c.ID))
 	c.notifyExit()
 	autoRemove := c.HostConfig.AutoRemove && !restart
 	s.events.Emit("container", "die", c.ID, merge(c.attributes(), map[string]string{"exitCode": fmt.Sprint(code)}))

@@ -60,7 +60,7 @@ func (s *Service) restoreOne(ctx context.Context, c *Container) {
 		s.layers.UnmountRW(c.ID)
 		s.unmountVolumes(c)
 		s.detachNetwork(c)
-		c.save(s.dir(c.ID))
+		c.saveState(s.dir(c.ID))
 	}
 	p := c.HostConfig.RestartPolicy.Name
 	if c.ManualStop || !c.HasBeenStartedBefore || (p != "always" && p != "unless-stopped" && !(p == "on-failure" && c.State.ExitCode != 0)) {
