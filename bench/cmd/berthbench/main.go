@@ -89,7 +89,7 @@ func run() int {
 	flag.IntVar(&o.runs, "runs", 15, "`docker run --rm busybox true` commands to time (median is reported)")
 	flag.IntVar(&o.ctrs, "containers", 50, "detached `sleep 300` containers to start, measure and remove")
 	flag.BoolVar(&o.noCtr, "no-containers", false, "skip the container measurements (they need the docker CLI on PATH)")
-	flag.StringVar(&engines, "engines", "berth,berth-crun,docker", "comma-separated engines to measure (berth-crun: berthd with crun as the default runtime)")
+	flag.StringVar(&engines, "engines", "berth,berth-crun,docker,podman", "comma-separated engines to measure (berth-crun: berthd with crun as the default runtime; podman: its own CLI, container rows only)")
 	flag.Parse()
 	o.engines = strings.Split(engines, ",")
 	if o.starts < 1 || o.rounds < 1 || o.runs < 1 || o.ctrs < 1 {
@@ -141,6 +141,19 @@ func run() int {
 			}
 			eng = berthEngine(bin, "--default-runtime", "crun")
 			eng.name = "berth-crun"
+		case "podman":
+			if o.noCtr {
+				continue
+			}
+			bin, err := exec.LookPath("podman")
+			if err != nil {
+				notes = append(notes, "podman: not installed; not measured")
+				continue
+			}
+			fmt.Fprintf(os.Stderr, "berthbench: measuring podman (%s, its own CLI; container rows only)\n", bin)
+			names = append(names, "podman")
+			results["podman"] = measurePodman(ctx, o, bin, archives[0].data)
+			continue
 		case "docker":
 			if _, err := os.Stat(o.dockerd); err != nil {
 				notes = append(notes, fmt.Sprintf("docker: dockerd not found at %s; only berth was measured", o.dockerd))
@@ -150,7 +163,7 @@ func run() int {
 		case "":
 			continue
 		default:
-			fmt.Fprintf(os.Stderr, "berthbench: unknown engine %q (want berth, berth-crun or docker)\n", name)
+			fmt.Fprintf(os.Stderr, "berthbench: unknown engine %q (want berth, berth-crun, docker or podman)\n", name)
 			return 2
 		}
 		fmt.Fprintf(os.Stderr, "berthbench: measuring %s (%s)\n", eng.name, eng.bin)
