@@ -176,6 +176,50 @@ func (s *Service) detachNetwork(c *Container) {
 // ConnectNetwork connects a container to a network: at once when it runs, at its next start
 // otherwise.
 func (s *Service) ConnectNetwork(ctx context.Context, netRef, ctrRef string, ep *network.EndpointSettings) error {
+	return s.changeEndpoint(netRef, ctrRef, "connect", func(c *Container, id, name string) error {
+		if _, dup := c.Endpoints[name]; dup {
+			return errdefs.Forbiddenf("endpoint with name %s already exists in network %s", strings.TrimPrefix(c.Name, "/"), name)
+		}
+		if ep == nil {
+			ep = &network.EndpointSettings{}
+		}
+		ep.NetworkID = id
+		if c.State.Running && c.Sandbox != nil {
+			r := netsvc.EndpointRequest{Network: id, Aliases: ep.Aliases}
+			if ep.IPAMConfig != nil {
+				r.IP = ep.IPAMConfig.IPv4Address
+			}
+			if _, err := s.nets.Connect(c.Sandbox, c.ID, c.Name, r); err != nil {
+				return err
+			}
+		}
+		if c.Endpoints == nil {
+			c.Endpoints = map[string]*network.EndpointSettings{}
+		}
+		c.Endpoints[name] = ep
+		return nil
+	})
+}
+
+// DisconnectNetwork removes a container from a network.
+func (s *Service) DisconnectNetwork(ctx context.Context, netRef, ctrRef string, force bool) error {
+	return s.changeEndpoint(netRef, ctrRef, "disconnect", func(c *Container, id, name string) error {
+		if _, ok := c.Endpoints[name]; !ok {
+			return errdefs.Forbiddenf("container %s is not connected to network %s", c.ID[:12], name)
+		}
+		if c.State.Running && c.Sandbox != nil {
+			if err := s.nets.Disconnect(c.Sandbox, c.ID, id); err != nil && !force {
+				return err
+			}
+		}
+		delete(c.Endpoints, name)
+		return nil
+	})
+}
+
+// changeEndpoint runs change on a bridge-mode container and one of its bridge networks, with the
+// container locked, then records the change and emits the network event.
+func (s *Service) changeEndpoint(netRef, ctrRef, action string, change func(c *Container, id, name string) error) error {
 	if s.nets == nil {
 		return errdefs.NotImplementedf("networking is not available")
 	}
@@ -193,58 +237,10 @@ func (s *Service) ConnectNetwork(ctx context.Context, netRef, ctrRef string, ep 
 	if mode.IsHost() || mode.IsNone() || mode.IsContainer() || driver != "bridge" {
 		return errdefs.Forbiddenf("container cannot be disconnected from host network or connected to host network")
 	}
-	if _, dup := c.Endpoints[name]; dup {
-		return errdefs.Forbiddenf("endpoint with name %s already exists in network %s", strings.TrimPrefix(c.Name, "/"), name)
-	}
-	if ep == nil {
-		ep = &network.EndpointSettings{}
-	}
-	ep.NetworkID = id
-	if c.State.Running && c.Sandbox != nil {
-		r := netsvc.EndpointRequest{Network: id, Aliases: ep.Aliases}
-		if ep.IPAMConfig != nil {
-			r.IP = ep.IPAMConfig.IPv4Address
-		}
-		if _, err := s.nets.Connect(c.Sandbox, c.ID, c.Name, r); err != nil {
-			return err
-		}
-	}
-	if c.Endpoints == nil {
-		c.Endpoints = map[string]*network.EndpointSettings{}
-	}
-	c.Endpoints[name] = ep
-	s.events.Emit("network", "connect", id, map[string]string{"container": c.ID, "name": name, "type": driver})
-	return c.save(s.dir(c.ID))
-}
-
-// DisconnectNetwork removes a container from a network.
-func (s *Service) DisconnectNetwork(ctx context.Context, netRef, ctrRef string, force bool) error {
-	if s.nets == nil {
-		return errdefs.NotImplementedf("networking is not available")
-	}
-	c, err := s.Get(ctrRef)
-	if err != nil {
+	if err := change(c, id, name); err != nil {
 		return err
 	}
-	id, name, driver, err := s.nets.Resolve(netRef)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if driver != "bridge" {
-		return errdefs.Forbiddenf("container cannot be disconnected from host network or connected to host network")
-	}
-	if _, ok := c.Endpoints[name]; !ok {
-		return errdefs.Forbiddenf("container %s is not connected to network %s", c.ID[:12], name)
-	}
-	if c.State.Running && c.Sandbox != nil {
-		if err := s.nets.Disconnect(c.Sandbox, c.ID, id); err != nil && !force {
-			return err
-		}
-	}
-	delete(c.Endpoints, name)
-	s.events.Emit("network", "disconnect", id, map[string]string{"container": c.ID, "name": name, "type": driver})
+	s.events.Emit("network", action, id, map[string]string{"container": c.ID, "name": name, "type": driver})
 	return c.save(s.dir(c.ID))
 }
 
