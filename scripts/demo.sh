@@ -109,4 +109,27 @@ if command -v docker >/dev/null 2>&1; then
 fi
 run bin/berth rm -f demo
 
+# --- build and networks -----------------------------------------------------
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+if bin/berth build --help 2>/dev/null | grep -q -- "--tag"; then
+	step "build the example web server (examples/hello) and publish it on 127.0.0.1:$port"
+	run bin/berth build -t hello examples/hello
+	image=hello
+else
+	step "bin/berth has no build command yet: serving the example page from busybox instead"
+	image=busybox
+fi
+run bin/berth network create demo-net
+if [ "$image" = hello ]; then
+	run bin/berth run -d --name web --network demo-net -p "127.0.0.1:$port:80" hello
+else
+	run bin/berth run -d --name web --network demo-net -p "127.0.0.1:$port:80" -v "$PWD/examples/hello:/www:ro" busybox httpd -f -p 80 -h /www
+fi
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+run curl -s "http://127.0.0.1:$port/"
+step "another container on demo-net reaches it by name (embedded DNS)"
+run bin/berth run --rm --network demo-net busybox wget -qO- http://web/
+run bin/berth rm -f web
+run bin/berth network rm demo-net
+
 step "done; stopping berthd and removing $work"
