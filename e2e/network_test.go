@@ -76,6 +76,10 @@ func TestNetworking(t *testing.T) {
 					t.Fatalf("resolve and reach %s on n1: %s", n, out)
 				}
 			}
+			// stats counts the traffic on the container's interfaces.
+			if io := strings.TrimSpace(c.ok("stats", "--no-stream", "--format", "{{.NetIO}}", "srv")); io == "" || strings.HasPrefix(io, "0B /") {
+				t.Fatalf("stats NetIO after pings to srv: %q", io)
+			}
 			// The default bridge has no name DNS.
 			if out, _, code := c.run("", "run", "--rm", "busybox", "nslookup", "srv"); code == 0 && strings.Contains(out, srvIP) {
 				t.Fatalf("srv resolved on the default bridge: %s", out)

@@ -66,6 +66,7 @@ func (s *Service) Stats(ctx context.Context, ref string, opts StatsOptions, send
 	sample := func() *container.StatsResponse {
 		cur := cg.sample(c.ID)
 		cur.ID, cur.Name = c.ID, c.Name
+		cur.Networks = c.networkStats()
 		if prev != nil {
 			cur.PreRead, cur.PreCPUStats = prev.Read, prev.CPUStats
 		}
@@ -360,4 +361,24 @@ func parseIOStat(s string) (bytes, ios []container.BlkioStatEntry) {
 		}
 	}
 	return bytes, ios
+}
+
+// networkStats reads the counters of the host ends of the container's veths, seen from the
+// container's side (what the host end receives, the container sent).
+func (c *Container) networkStats() map[string]container.NetworkStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.Sandbox == nil || len(c.Sandbox.Endpoints) == 0 {
+		return nil
+	}
+	out := map[string]container.NetworkStats{}
+	for _, ep := range c.Sandbox.Endpoints {
+		dir := "/sys/class/net/" + ep.HostIf + "/statistics/"
+		get := func(name string) uint64 { v, _ := readUint(dir + name); return v }
+		out[ep.IfName] = container.NetworkStats{
+			RxBytes: get("tx_bytes"), RxPackets: get("tx_packets"), RxErrors: get("tx_errors"), RxDropped: get("tx_dropped"),
+			TxBytes: get("rx_bytes"), TxPackets: get("rx_packets"), TxErrors: get("rx_errors"), TxDropped: get("rx_dropped"),
+		}
+	}
+	return out
 }
