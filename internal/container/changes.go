@@ -171,3 +171,13 @@ func (s *Service) tarUpper(ctx context.Context, c *Container, w io.Writer) error
 	}
 	return tw.Close()
 }
+
+// LayerTar writes the container's changes as the image layer tar commit would store; the builder
+// makes a RUN step's layer from it.
+func (s *Service) LayerTar(ctx context.Context, ref string, w io.Writer) error {
+	c, err := s.Get(ref)
+	if err != nil {
+		return err
+	}
+	return s.tarUpper(ctx, c, w)
+}

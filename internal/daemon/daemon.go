@@ -22,10 +22,13 @@ import (
 	"time"
 
 	apievents "github.com/moby/moby/api/types/events"
+
+	apitypes "github.com/berth-project/berth/api/types"
 	apiimage "github.com/moby/moby/api/types/image"
 	apivolume "github.com/moby/moby/api/types/volume"
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-project/berth/internal/build"
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/content"
 	"github.com/berth-project/berth/internal/events"
@@ -36,6 +39,7 @@ import (
 	"github.com/berth-project/berth/internal/registry"
 	"github.com/berth-project/berth/internal/runtime"
 	"github.com/berth-project/berth/internal/server"
+	buildrouter "github.com/berth-project/berth/internal/server/router/build"
 	containerrouter "github.com/berth-project/berth/internal/server/router/container"
 	imagerouter "github.com/berth-project/berth/internal/server/router/image"
 	networkrouter "github.com/berth-project/berth/internal/server/router/network"
@@ -148,6 +152,10 @@ func (d *Daemon) start() error {
 	}
 	images.SetRegistry(reg)
 	containers.Restore(context.Background())
+	builder, err := build.New(context.Background(), filepath.Join(cfg.DataRoot, "build"), db, images, containers, layers, &http.Client{}, d.log.With("component", "build"))
+	if err != nil {
+		return err
+	}
 	id, err := engineID(cfg.DataRoot)
 	if err != nil {
 		return err
@@ -164,11 +172,12 @@ func (d *Daemon) start() error {
 		Labels:          cfg.Labels,
 	}
 	d.server = server.New(d.log.With("component", "api"),
-		systemrouter.New(systemBackend{images, containers, volumes, bus, reg}, sysCfg, host.Read(), d.log),
+		systemrouter.New(systemBackend{images, containers, volumes, bus, reg, builder}, sysCfg, host.Read(), d.log),
 		imagerouter.New(images, &http.Client{Timeout: 0}),
 		containerrouter.New(containers),
 		volumerouter.New(volumes),
 		networkrouter.New(networkBackend{nets, containers}),
+		buildrouter.New(builder),
 	)
 	tlsConfig, err := d.tlsConfig()
 	if err != nil {
@@ -370,6 +379,7 @@ type systemBackend struct {
 	volumes    *volume.Service
 	events     *events.Bus
 	registry   *registry.Client
+	builder    *build.Service
 }
 
 func (b systemBackend) Login(ctx context.Context, auth registry.AuthConfig) error {
@@ -397,6 +407,10 @@ func (b systemBackend) ImageCount() (int, error) { return b.images.Count() }
 
 func (b systemBackend) ImageDiskUsage(ctx context.Context) ([]apiimage.Summary, int64, error) {
 	return b.images.DiskUsage(ctx)
+}
+
+func (b systemBackend) BuildCacheDiskUsage(ctx context.Context) ([]apitypes.BuildCache, error) {
+	return b.builder.DiskUsage(ctx)
 }
 
 func (b systemBackend) VolumeDiskUsage(ctx context.Context) ([]*apivolume.Volume, error) {

@@ -78,6 +78,9 @@ func summary(img *Image, shared int64) image.Summary {
 func (snap *snapshot) sorted() []*Image {
 	imgs := make([]*Image, 0, len(snap.images))
 	for _, img := range snap.images {
+		if img.Hidden {
+			continue // build cache, not an image users see
+		}
 		imgs = append(imgs, img)
 	}
 	sort.Slice(imgs, func(i, j int) bool {

@@ -44,6 +44,8 @@ type record struct {
 	ID       digest.Digest // digest of the config blob: the image ID
 	Manifest digest.Digest
 	Added    time.Time
+	// Hidden marks a build step's result: build cache, not listed, until a build reveals it.
+	Hidden bool `json:",omitempty"`
 }
 
 // refRecord is what the metadata store keeps per name.
@@ -66,6 +68,7 @@ type Image struct {
 	Added      time.Time
 	Refs       []string // normalized names, sorted
 	Digests    []string // normalized name@digest references
+	Hidden     bool     // build cache only (see record.Hidden)
 }
 
 // Labels returns the image's config labels.
@@ -200,7 +203,7 @@ func (s *Service) snapshot(tx *metadata.Tx) (*snapshot, error) {
 		if err != nil {
 			return err
 		}
-		snap.images[rec.ID] = &Image{ID: rec.ID, ManifestDigest: rec.Manifest, Manifest: p.manifest, Config: p.config, Chain: p.chain, Size: p.size, layerSizes: p.sizes, Added: rec.Added}
+		snap.images[rec.ID] = &Image{ID: rec.ID, ManifestDigest: rec.Manifest, Manifest: p.manifest, Config: p.config, Chain: p.chain, Size: p.size, layerSizes: p.sizes, Added: rec.Added, Hidden: rec.Hidden}
 		return nil
 	})
 	if err != nil {
@@ -293,7 +296,7 @@ func (s *Service) Count() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return len(snap.images), nil
+	return len(snap.sorted()), nil
 }
 
 // commit records img (whose blobs and layers are durable) and points refs at it, in one transaction.
@@ -307,7 +310,7 @@ func (s *Service) commit(rec record, refs []string, progress Progress) error {
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if !ok || (existing.Hidden && !rec.Hidden) {
 			if err := tx.Put(bucketImages, rec.ID.String(), rec); err != nil {
 				return err
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/volume"
 
+	"github.com/berth-project/berth/api/types"
 	"github.com/berth-project/berth/internal/registry"
 )
 
@@ -25,6 +26,8 @@ type Backend interface {
 	ImageDiskUsage(ctx context.Context) ([]image.Summary, int64, error)
 	// Login checks credentials against a registry.
 	Login(ctx context.Context, auth registry.AuthConfig) error
+	// BuildCacheDiskUsage returns the build cache records.
+	BuildCacheDiskUsage(ctx context.Context) ([]types.BuildCache, error)
 	// VolumeDiskUsage returns every volume with its size and reference count.
 	VolumeDiskUsage(ctx context.Context) ([]*volume.Volume, error)
 }

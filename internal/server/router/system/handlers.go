@@ -170,6 +170,13 @@ func (rt *Router) diskUsage(w http.ResponseWriter, r *http.Request, _ map[string
 	for _, v := range vols {
 		du.Volumes = append(du.Volumes, v)
 	}
+	cache, err := rt.backend.BuildCacheDiskUsage(r.Context())
+	if err != nil {
+		return err
+	}
+	for i := range cache {
+		du.BuildCache = append(du.BuildCache, &cache[i])
+	}
 	return server.WriteJSON(w, http.StatusOK, du)
 }
 
