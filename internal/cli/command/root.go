@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/berth-project/berth/internal/cli"
+	"github.com/berth-project/berth/internal/cli/command/builder"
 	"github.com/berth-project/berth/internal/cli/command/container"
 	"github.com/berth-project/berth/internal/cli/command/image"
 	"github.com/berth-project/berth/internal/cli/command/network"
@@ -75,6 +76,8 @@ func addCommands(root *cobra.Command, c *cli.Cli) {
 		network.NewNetworkCommand(c),
 		system.NewSystemCommand(c),
 		volume.NewVolumeCommand(c),
+		builder.NewBuilderCommand(c),
+		builder.NewBuildCommand(c),
 
 		common(container.NewRunCommand(c)),
 		common(container.NewExecCommand(c)),

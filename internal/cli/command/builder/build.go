@@ -1,0 +1,385 @@
+// Package builder holds `berth build` and `berth builder prune`. The build context is sent as a
+// tar with .dockerignore applied here, as docker's CLI does; on a terminal the daemon's step
+// events (berth's aux extension of the legacy stream) are drawn BuildKit-style.
+package builder
+
+import (
+	"archive/tar"
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
+	"github.com/spf13/cobra"
+
+	"github.com/berth-project/berth/api/types"
+	"github.com/berth-project/berth/internal/cli"
+	"github.com/berth-project/berth/internal/cli/progress"
+)
+
+type buildOptions struct {
+	tags, buildArgs, labels, cacheFrom, addHosts []string
+	file, target, iidfile, network, platform, mode string
+	noCache, pull, quiet                           bool
+}
+
+// NewBuildCommand is `berth build` (also `berth image build`).
+func NewBuildCommand(c *cli.Cli) *cobra.Command {
+	var o buildOptions
+	cmd := &cobra.Command{
+		Use:   "build [OPTIONS] PATH | URL | -",
+		Short: "Build an image from a Dockerfile",
+		Args:  cli.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBuild(cmd.Context(), c, o, args[0])
+		},
+	}
+	cli.WithAliases(cmd, "image build, build, builder build")
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.tags, "tag", "t", nil, `Name and optionally a tag in the "name:tag" format`)
+	f.StringVarP(&o.file, "file", "f", "", `Name of the Dockerfile (Default is "PATH/Dockerfile")`)
+	f.StringVar(&o.target, "target", "", "Set the target build stage to build")
+	f.StringArrayVar(&o.buildArgs, "build-arg", nil, "Set build-time variables")
+	f.StringArrayVar(&o.labels, "label", nil, "Set metadata for an image")
+	f.BoolVar(&o.noCache, "no-cache", false, "Do not use cache when building the image")
+	f.BoolVar(&o.pull, "pull", false, "Always attempt to pull a newer version of the image")
+	f.StringVar(&o.iidfile, "iidfile", "", "Write the image ID to the file")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "Suppress the build output and print image ID on success")
+	f.StringVar(&o.network, "network", "default", "Set the networking mode for the RUN instructions during build")
+	f.StringArrayVar(&o.addHosts, "add-host", nil, "Add a custom host-to-IP mapping (host:ip)")
+	f.StringArrayVar(&o.cacheFrom, "cache-from", nil, "Images to consider as cache sources")
+	f.StringVar(&o.platform, "platform", "", "Set platform if server is multi-platform capable")
+	f.StringVar(&o.mode, "progress", "auto", "Set type of progress output (auto, plain, tty)")
+	return cmd
+}
+
+func runBuild(ctx context.Context, c *cli.Cli, o buildOptions, src string) error {
+	q := url.Values{}
+	for _, t := range o.tags {
+		q.Add("t", t)
+	}
+	args := map[string]*string{}
+	for _, a := range o.buildArgs {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			env, set := os.LookupEnv(k)
+			if !set {
+				continue
+			}
+			v = env
+		}
+		args[k] = &v
+	}
+	labels := map[string]string{}
+	for _, l := range o.labels {
+		k, v, _ := strings.Cut(l, "=")
+		labels[k] = v
+	}
+	for name, v := range map[string]any{"buildargs": args, "labels": labels, "cachefrom": o.cacheFrom} {
+		raw, _ := json.Marshal(v)
+		q.Set(name, string(raw))
+	}
+	for k, v := range map[string]string{"target": o.target, "networkmode": o.network, "platform": o.platform, "extrahosts": strings.Join(o.addHosts, ",")} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	for k, v := range map[string]bool{"nocache": o.noCache, "pull": o.pull, "q": o.quiet} {
+		if v {
+			q.Set(k, "1")
+		}
+	}
+	q.Set("rm", "1")
+	body, dockerfile, err := buildContext(c, src, o.file)
+	if err != nil {
+		return err
+	}
+	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
+		q.Set("remote", src)
+	}
+	if dockerfile != "" {
+		q.Set("dockerfile", dockerfile)
+	}
+	stream, err := c.Client().ImageBuildQuery(ctx, body, q)
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
+	var id string
+	aux := func(raw json.RawMessage) {
+		var r struct{ ID string }
+		if json.Unmarshal(raw, &r) == nil && r.ID != "" {
+			id = r.ID
+		}
+	}
+	mode := o.mode
+	if mode == "auto" {
+		mode = map[bool]string{true: "tty", false: "plain"}[c.Out().IsTerminal()]
+	}
+	switch {
+	case o.quiet:
+		err = progress.Display(stream, io.Discard, false, 0, aux)
+	case mode == "tty":
+		err = displaySteps(stream, c.Out(), aux)
+	case mode == "plain":
+		err = progress.Display(stream, c.Out(), false, 0, aux)
+	default:
+		return fmt.Errorf("invalid progress mode %q: use auto, plain or tty", o.mode)
+	}
+	if err != nil {
+		return err
+	}
+	if o.quiet {
+		fmt.Fprintln(c.Out(), id)
+	}
+	if o.iidfile != "" {
+		return os.WriteFile(o.iidfile, []byte(id), 0o644)
+	}
+	return nil
+}
+
+// buildContext returns the request body for src: a tar of the directory (without what
+// .dockerignore excludes), stdin (a tar or a lone Dockerfile), or nothing for a URL; and the
+// Dockerfile name to ask for inside it.
+func buildContext(c *cli.Cli, src, file string) (io.Reader, string, error) {
+	switch {
+	case strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://"):
+		return nil, file, nil
+	case src == "-":
+		br := bufio.NewReader(c.In())
+		head, _ := br.Peek(512)
+		if len(head) >= 262 && string(head[257:262]) == "ustar" || len(head) > 2 && head[0] == 0x1f && head[1] == 0x8b {
+			return br, file, nil
+		}
+		df, err := io.ReadAll(br)
+		if err != nil {
+			return nil, "", err
+		}
+		return tarOf(func(tw *tar.Writer) error { return addBytes(tw, "Dockerfile", df) }), "Dockerfile", nil
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		return nil, "", fmt.Errorf("unable to prepare context: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, "", fmt.Errorf("unable to prepare context: path %q is not a directory", src)
+	}
+	if file == "" {
+		file = filepath.Join(src, "Dockerfile")
+	} else if !filepath.IsAbs(file) && !strings.HasPrefix(file, "-") {
+		if _, err := os.Stat(file); err != nil {
+			file = filepath.Join(src, file)
+		}
+	}
+	var dfRaw []byte
+	if file == "-" {
+		if dfRaw, err = io.ReadAll(c.In()); err != nil {
+			return nil, "", err
+		}
+	}
+	absCtx, _ := filepath.Abs(src)
+	absFile, _ := filepath.Abs(file)
+	rel, err := filepath.Rel(absCtx, absFile)
+	outside := file == "-" || err != nil || strings.HasPrefix(rel, "..")
+	name := filepath.ToSlash(rel)
+	if outside {
+		if dfRaw == nil {
+			if dfRaw, err = os.ReadFile(absFile); err != nil {
+				return nil, "", fmt.Errorf("unable to prepare context: %w", err)
+			}
+		}
+		b := make([]byte, 8)
+		rand.Read(b)
+		name = ".dockerfile." + hex.EncodeToString(b)
+	} else if _, err := os.Stat(absFile); err != nil {
+		return nil, "", fmt.Errorf("unable to prepare context: unable to evaluate symlinks in Dockerfile path: %w", err)
+	}
+	pm, err := ignoreRules(absCtx, name)
+	if err != nil {
+		return nil, "", err
+	}
+	return tarOf(func(tw *tar.Writer) error {
+		if err := writeDir(tw, absCtx, pm, name); err != nil {
+			return err
+		}
+		if outside {
+			return addBytes(tw, name, dfRaw)
+		}
+		return nil
+	}), name, nil
+}
+
+// ignoreRules reads <Dockerfile>.dockerignore, else .dockerignore.
+func ignoreRules(dir, dockerfile string) (*patternmatcher.PatternMatcher, error) {
+	for _, n := range []string{dockerfile + ".dockerignore", ".dockerignore"} {
+		f, err := os.Open(filepath.Join(dir, n))
+		if err != nil {
+			continue
+		}
+		defer f.Close()
+		patterns, err := ignorefile.ReadAll(f)
+		if err != nil {
+			return nil, fmt.Errorf("error reading .dockerignore: %w", err)
+		}
+		return patternmatcher.New(patterns)
+	}
+	return nil, nil
+}
+
+func tarOf(fill func(*tar.Writer) error) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		tw := tar.NewWriter(pw)
+		err := fill(tw)
+		if err == nil {
+			err = tw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr
+}
+
+func addBytes(tw *tar.Writer, name string, data []byte) error {
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg, ModTime: time.Now()}); err != nil {
+		return err
+	}
+	_, err := tw.Write(data)
+	return err
+}
+
+// writeDir adds the context directory, leaving out ignored paths; the Dockerfile and
+// .dockerignore always go, as the daemon needs them.
+func writeDir(tw *tar.Writer, root string, pm *patternmatcher.PatternMatcher, dockerfile string) error {
+	return filepath.Walk(root, func(full string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, full)
+		rel = filepath.ToSlash(rel)
+		if rel == "." {
+			return nil
+		}
+		if pm != nil && rel != dockerfile && rel != ".dockerignore" && rel != dockerfile+".dockerignore" {
+			if m, _ := pm.MatchesOrParentMatches(rel); m {
+				if fi.IsDir() && !pm.Exclusions() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+		}
+		link := ""
+		if fi.Mode()&os.ModeSymlink != 0 {
+			if link, err = os.Readlink(full); err != nil {
+				return err
+			}
+		}
+		hdr, err := tar.FileInfoHeader(fi, link)
+		if err != nil {
+			return err
+		}
+		hdr.Name = rel
+		if fi.IsDir() {
+			hdr.Name += "/"
+		}
+		hdr.Uname, hdr.Gname = "", ""
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() {
+			return nil
+		}
+		f, err := os.Open(full)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(tw, f)
+		return err
+	})
+}
+
+// displaySteps draws the stream BuildKit-style: "#N [stage i/n] INSTR", the step's output
+// prefixed with its number and elapsed time, then "#N CACHED" or "#N DONE 0.1s".
+func displaySteps(r io.Reader, out io.Writer, aux func(json.RawMessage)) error {
+	dec := json.NewDecoder(r)
+	cur, start := 0, time.Now()
+	total := time.Now()
+	for {
+		var m progress.Message
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("error reading daemon response: %w", err)
+		}
+		if m.Error != nil && m.Error.Message != "" || m.ErrorMessage != "" {
+			msg := m.ErrorMessage
+			if m.Error != nil && m.Error.Message != "" {
+				msg = m.Error.Message
+			}
+			return &progress.StreamError{Message: msg}
+		}
+		if m.Aux != nil {
+			var ev map[string]types.BuildStep
+			if json.Unmarshal(*m.Aux, &ev) == nil {
+				if s, ok := ev[types.BuildStepAux]; ok {
+					cur = stepLine(out, s, &start)
+					continue
+				}
+			}
+			aux(*m.Aux)
+			continue
+		}
+		text := m.Stream
+		switch {
+		case cur == 0 || strings.HasPrefix(text, " ---> ") || strings.HasPrefix(text, "Step ") || strings.HasPrefix(text, "Removing intermediate"):
+			continue // the legacy framing, which the step lines replace
+		case strings.HasPrefix(text, "Successfully built"):
+			fmt.Fprintf(out, "#%d DONE %.1fs (build)\n", cur+1, time.Since(total).Seconds())
+			continue
+		case strings.HasPrefix(text, "Successfully tagged"):
+			fmt.Fprintf(out, "#%d naming to %s", cur+1, strings.TrimPrefix(text, "Successfully tagged "))
+			continue
+		}
+		for _, line := range strings.SplitAfter(text, "\n") {
+			if line != "" {
+				fmt.Fprintf(out, "#%d %.3f %s", cur, time.Since(start).Seconds(), strings.TrimSuffix(line, "\n")+"\n")
+			}
+		}
+	}
+}
+
+func stepLine(out io.Writer, s types.BuildStep, start *time.Time) int {
+	stage := ""
+	if s.Stage != "" {
+		stage = s.Stage + " "
+	}
+	switch {
+	case !s.Done:
+		*start = time.Now()
+		fmt.Fprintf(out, "#%d [%s%d/%d] %s\n", s.N, stage, s.Index, s.Count, s.Text)
+	case s.Error != "":
+		fmt.Fprintf(out, "#%d ERROR: %s\n", s.N, firstLine(s.Error))
+	case s.Cached:
+		fmt.Fprintf(out, "#%d CACHED\n", s.N)
+	default:
+		fmt.Fprintf(out, "#%d DONE %.1fs\n", s.N, float64(s.Millis)/1000)
+	}
+	return s.N
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
