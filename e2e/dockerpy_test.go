@@ -42,3 +42,6 @@ func TestDockerPyVolumes(t *testing.T) { runDockerPy(t, "dockerpy_volumes.py") }
 
 // TestDockerPyNetworks: networks.create/get/list/prune/remove, connect and disconnect.
 func TestDockerPyNetworks(t *testing.T) { runDockerPy(t, "dockerpy_networks.py") }
+
+// TestDockerPyBuild: images.build with fileobj and path, the cache, build args and a failing RUN.
+func TestDockerPyBuild(t *testing.T) { runDockerPy(t, "dockerpy_build.py") }
