@@ -4,6 +4,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -226,5 +228,49 @@ func TestDefaultAddressPools(t *testing.T) {
 	c.ok("network", "create", "pooled")
 	if out := c.ok("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}", "pooled"); strings.TrimSpace(out) != "10.123.1.0/24 10.123.1.1" {
 		t.Fatalf("second network from the pool: %q", out)
+	}
+}
+
+// TestHostForwardDrop: on a host whose FORWARD chain drops by policy (as after dockerd ran with
+// iptables), with br_netfilter passing bridged traffic through that chain, containers on a berth
+// network still reach each other; the exceptions berth adds go away with the network. The host's
+// policy is put back when the test ends.
+func TestHostForwardDrop(t *testing.T) {
+	iptables, err := exec.LookPath("iptables")
+	if err != nil {
+		t.Skip("no iptables on this host")
+	}
+	if b, _ := os.ReadFile("/proc/sys/net/bridge/bridge-nf-call-iptables"); strings.TrimSpace(string(b)) != "1" {
+		t.Skip("bridged traffic does not pass through iptables here (br_netfilter off)")
+	}
+	before, err := exec.Command(iptables, "-w", "-S", "FORWARD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := "ACCEPT"
+	if strings.Contains(string(before), "-P FORWARD DROP") {
+		policy = "DROP"
+	}
+	if out, err := exec.Command(iptables, "-w", "-P", "FORWARD", "DROP").CombinedOutput(); err != nil {
+		t.Fatalf("iptables -P FORWARD DROP: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command(iptables, "-w", "-P", "FORWARD", policy).Run() })
+
+	c := withBusybox(t, dockerCLI(t))
+	c.ok("network", "create", "--subnet", "10.91.0.0/24", "guarded")
+	c.ok("run", "-d", "--name", "target", "--network", "guarded", "busybox", "sleep", "300")
+	if out := c.ok("run", "--rm", "--network", "guarded", "busybox", "ping", "-c1", "-W2", "target"); !strings.Contains(out, "1 packets received") {
+		t.Fatalf("containers on one network under FORWARD DROP: %s", out)
+	}
+	netID := strings.TrimSpace(c.ok("network", "inspect", "-f", "{{.Id}}", "guarded"))
+	bridge := "br-" + netID[:12]
+	rules, _ := exec.Command(iptables, "-w", "-S", "FORWARD").Output()
+	if !strings.Contains(string(rules), "berth "+bridge) {
+		t.Fatalf("no exception for %s in the host's FORWARD chain:\n%s", bridge, rules)
+	}
+	c.ok("rm", "-f", "target")
+	c.ok("network", "rm", "guarded")
+	if rules, _ := exec.Command(iptables, "-w", "-S", "FORWARD").Output(); strings.Contains(string(rules), "berth "+bridge) {
+		t.Fatalf("exceptions for %s outlived the network:\n%s", bridge, rules)
 	}
 }

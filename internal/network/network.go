@@ -86,8 +86,9 @@ type Config struct {
 // Service manages networks and container endpoints.
 type Service struct {
 	cfg Config
-	log *slog.Logger
-	fw  *firewall
+	log    *slog.Logger
+	fw     *firewall
+	hostfw *hostForward
 
 	mu   sync.Mutex
 	nets map[string]*net // by ID
@@ -114,7 +115,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.StateDir, "netns"), 0o755); err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, log: cfg.Log, nets: map[string]*net{}, sandboxes: map[string]*Sandbox{}, ports: newPortReservations()}
+	s := &Service{cfg: cfg, log: cfg.Log, nets: map[string]*net{}, sandboxes: map[string]*Sandbox{}, ports: newPortReservations(), hostfw: newHostForward()}
 	err := cfg.DB.View(func(tx *metadata.Tx) error {
 		return tx.ForEach(bucket, func(_ string, raw []byte) error {
 			var r record
@@ -196,6 +197,10 @@ func (s *Service) bringUp(n *net) error {
 	if err := ensureBridge(n.Bridge, netip.PrefixFrom(n.Gateway, n.Subnet.Bits())); err != nil {
 		return err
 	}
+	if err := s.hostfw.open(n.Bridge); err != nil {
+		s.log.Warn("the host's FORWARD chain drops by policy and berth could not add its exceptions; containers on this network may not reach each other or other hosts",
+			"network", n.Name, "err", err)
+	}
 	if n.userDefined() && n.dns == nil {
 		d, err := startDNS(n.Gateway, s.resolver(n), s.log)
 		if err != nil {
@@ -225,6 +230,7 @@ func (s *Service) Close() {
 	}
 	for _, n := range s.nets {
 		if n.Driver == "bridge" {
+			s.hostfw.close(n.Bridge)
 			removeBridge(n.Bridge)
 		}
 	}
@@ -362,6 +368,7 @@ func (s *Service) teardown(n *net) {
 	}
 	delete(s.nets, n.ID)
 	s.syncFirewall()
+	s.hostfw.close(n.Bridge)
 	removeBridge(n.Bridge)
 }
 
