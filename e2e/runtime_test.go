@@ -29,6 +29,13 @@ func TestCrunRuntime(t *testing.T) {
 		if _, errOut, code := c.run("", run("--rm", "busybox", "sh", "-c", "exit 3")...); code != 3 {
 			t.Fatalf("exit code %d, want 3 (%s)", code, errOut)
 		}
+		// docker's seccomp profile is in force (crun gets it precompiled by berthd).
+		if _, errOut, code := c.run("", run("--rm", "busybox", "unshare", "-U", "true")...); code == 0 || !strings.Contains(errOut, "Operation not permitted") {
+			t.Fatalf("unshare -U under the default seccomp profile: exit %d %q", code, errOut)
+		}
+		if out := c.ok(run("--rm", "--security-opt", "seccomp=unconfined", "busybox", "grep", "Seccomp:", "/proc/self/status")...); !strings.Contains(out, "0") {
+			t.Fatalf("seccomp=unconfined: %q", out)
+		}
 		if _, errOut, code := c.run("", run("--rm", "busybox", "nosuchcommand")...); code != 127 {
 			t.Fatalf("missing command: exit %d, want 127 (%s)", code, errOut)
 		}

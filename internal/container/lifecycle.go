@@ -144,6 +144,7 @@ func (s *Service) startLocked(ctx context.Context, c *Container) error {
 	if err != nil {
 		return fail(errdefs.As(errdefs.InvalidArgument, err))
 	}
+	rt.Prepare(spec)
 	bundle := s.stateDir(c.ID)
 	os.RemoveAll(bundle) // a previous run's state
 	if err := os.MkdirAll(bundle, 0o700); err != nil {

@@ -39,6 +39,14 @@ func New(name, path, root string) (*Runtime, error) {
 	return &Runtime{Name: name, Path: path, Root: root, rc: &gorunc.Runc{Command: path, Root: root}}, nil
 }
 
+// Prepare adjusts a spec for this runtime's quirks before it is written to the bundle: crun gets
+// its seccomp profile precompiled (see precompileSeccomp).
+func (r *Runtime) Prepare(spec *specs.Spec) {
+	if filepath.Base(r.Path) == "crun" {
+		precompileSeccomp(spec)
+	}
+}
+
 // Kill sends sig to the container's init process (all processes with all).
 func (r *Runtime) Kill(ctx context.Context, id string, sig syscall.Signal, all bool) error {
 	err := r.rc.Kill(ctx, id, int(sig), &gorunc.KillOpts{All: all})
