@@ -17,11 +17,11 @@ fi
 
 # Runtimes, the test image source (busybox-static), networking tools, the
 # reference registry and htpasswd for push/pull tests, tini for --init, skopeo
-# as a second registry client; gcc, pkg-config and libseccomp-dev because berthd
+# as a second registry client; docker-compose (v1, Python) for the compose e2e tests; gcc, pkg-config and libseccomp-dev because berthd
 # links libseccomp (cgo) to precompile seccomp profiles for crun. docker.io is
 # deliberately absent: installing it would change which `docker` CLI is on PATH;
 # the bench uses dockerd only if present.
-packages=(runc crun busybox-static iptables iproute2 docker-registry apache2-utils tini skopeo ca-certificates gcc pkg-config libseccomp-dev)
+packages=(runc crun busybox-static iptables iproute2 docker-registry apache2-utils tini skopeo docker-compose ca-certificates gcc pkg-config libseccomp-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -9,6 +9,7 @@ import (
 
 	"github.com/berth-project/berth/internal/cli"
 	"github.com/berth-project/berth/internal/cli/command/builder"
+	"github.com/berth-project/berth/internal/cli/command/compose"
 	"github.com/berth-project/berth/internal/cli/command/container"
 	"github.com/berth-project/berth/internal/cli/command/image"
 	"github.com/berth-project/berth/internal/cli/command/network"
@@ -71,6 +72,7 @@ func NewRootCommand(c *cli.Cli) *cobra.Command {
 // cobra commands built by the same constructors as their `image` counterparts.
 func addCommands(root *cobra.Command, c *cli.Cli) {
 	root.AddCommand(
+		compose.NewComposeCommand(c),
 		container.NewContainerCommand(c),
 		image.NewImageCommand(c),
 		network.NewNetworkCommand(c),
