@@ -330,3 +330,29 @@ func TestComposeV1(t *testing.T) {
 }
 
 func netListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+// TestComposeAttached: up in the foreground prefixes each line with its container and, with
+// --exit-code-from, stops the rest and exits with that service's code; run passes its exit code.
+func TestComposeAttached(t *testing.T) {
+	c := withBusybox(t, harness.Binary(t, "berth"))
+	write(t, filepath.Join(c.dir, "compose.yaml"), `services:
+  job:
+    image: busybox
+    command: ["sh", "-c", "sleep 1; echo line-from-job; exit 3"]
+  svc:
+    image: busybox
+    command: ["sleep", "3600"]
+    stop_grace_period: 1s
+`)
+	out, errOut, code := c.run("", "compose", "-p", "att", "up", "--exit-code-from", "job")
+	if code != 3 || !regexp.MustCompile(`(?m)^att-job-1\s+\| line-from-job$`).MatchString(out) {
+		t.Fatalf("up --exit-code-from: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if out := c.ok("compose", "-p", "att", "ps", "-q"); strings.TrimSpace(out) != "" {
+		t.Fatalf("still running after abort: %q", out)
+	}
+	if _, _, code := c.run("", "compose", "-p", "att", "run", "--rm", "job", "sh", "-c", "exit 5"); code != 5 {
+		t.Fatalf("run exit code %d", code)
+	}
+	c.ok("compose", "-p", "att", "down")
+}

@@ -5,11 +5,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/berth-project/berth/internal/cli/format"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
@@ -100,7 +100,7 @@ func containerRequest(p *types.Project, s types.ServiceConfig, name string, labe
 // environment is KEY=VALUE for every set variable; a bare KEY with no value is left out.
 func environment(m types.MappingWithEquals) []string {
 	var env []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range format.SortedKeys(m) {
 		if v := m[k]; v != nil {
 			env = append(env, k+"="+*v)
 		}
@@ -379,13 +379,4 @@ func networks(p *types.Project, s types.ServiceConfig, name string) (*network.Ne
 		}
 	}
 	return nc, mode, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/berth-project/berth/client"
+	"github.com/berth-project/berth/internal/cli/format"
 	"github.com/berth-project/berth/internal/errdefs"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/types/network"
@@ -14,7 +16,7 @@ import (
 
 // ensureNetworks creates the project networks that do not exist yet; external ones must exist.
 func (e *Engine) ensureNetworks(ctx context.Context, p *types.Project) error {
-	for _, key := range sortedKeys(p.Networks) {
+	for _, key := range format.SortedKeys(p.Networks) {
 		n := p.Networks[key]
 		if _, _, err := e.API.NetworkInspect(ctx, n.Name, client.NetworkInspectOptions{}); err == nil {
 			continue
@@ -76,7 +78,7 @@ func ipamConfig(n types.NetworkConfig) (*network.IPAM, error) {
 
 // ensureVolumes creates the project's named volumes that do not exist yet; external ones must exist.
 func (e *Engine) ensureVolumes(ctx context.Context, p *types.Project) error {
-	for _, key := range sortedKeys(p.Volumes) {
+	for _, key := range format.SortedKeys(p.Volumes) {
 		v := p.Volumes[key]
 		if _, _, err := e.API.VolumeInspect(ctx, v.Name); err == nil {
 			continue
@@ -127,17 +129,7 @@ func (e *Engine) removeNetworks(ctx context.Context, p *types.Project) error {
 	for _, n := range list {
 		names[n.Name] = true
 	}
-	for _, name := range sortedKeys(names) {
-		err := e.API.NetworkRemove(ctx, name)
-		switch {
-		case err == nil:
-			e.event("Network", name, "Removed")
-		case errdefs.IsNotFound(err):
-		default:
-			return fmt.Errorf("removing network %s: %w", name, err)
-		}
-	}
-	return nil
+	return e.removeEach(ctx, "Network", names, e.API.NetworkRemove)
 }
 
 // removeVolumes removes the project's named volumes (never external ones).
@@ -155,14 +147,21 @@ func (e *Engine) removeVolumes(ctx context.Context, p *types.Project) error {
 	for _, v := range list.Volumes {
 		names[v.Name] = true
 	}
-	for _, name := range sortedKeys(names) {
-		err := e.API.VolumeRemove(ctx, name, false)
+	return e.removeEach(ctx, "Volume", names, func(ctx context.Context, name string) error {
+		return e.API.VolumeRemove(ctx, name, false)
+	})
+}
+
+// removeEach removes the named networks or volumes; one already gone is no error.
+func (e *Engine) removeEach(ctx context.Context, kind string, names map[string]bool, remove func(context.Context, string) error) error {
+	for _, name := range format.SortedKeys(names) {
+		err := remove(ctx, name)
 		switch {
 		case err == nil:
-			e.event("Volume", name, "Removed")
+			e.event(kind, name, "Removed")
 		case errdefs.IsNotFound(err):
 		default:
-			return fmt.Errorf("removing volume %s: %w", name, err)
+			return fmt.Errorf("removing %s %s: %w", strings.ToLower(kind), name, err)
 		}
 	}
 	return nil

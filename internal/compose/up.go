@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/berth-project/berth/client"
+	"github.com/berth-project/berth/internal/cli/format"
 	"github.com/berth-project/berth/internal/errdefs"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/types/container"
@@ -251,7 +252,7 @@ func trimSlash(s string) string {
 
 // waitDependencies blocks until every dependency of s meets its condition.
 func (e *Engine) waitDependencies(ctx context.Context, p *types.Project, s types.ServiceConfig) error {
-	for _, dep := range sortedKeys(s.DependsOn) {
+	for _, dep := range format.SortedKeys(s.DependsOn) {
 		cond := s.DependsOn[dep].Condition
 		if cond == "" || cond == types.ServiceConditionStarted {
 			continue

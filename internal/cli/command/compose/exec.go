@@ -38,11 +38,7 @@ func newExecCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
 		Args:  cli.RequiresMinArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			p, err := po.load(ctx, c, true)
-			if err != nil {
-				return err
-			}
-			name, err := engine(c).ServiceContainer(ctx, p, args[0], index)
+			name, err := po.serviceContainer(ctx, c, args[0], index)
 			if err != nil {
 				return err
 			}
@@ -76,6 +72,15 @@ func newExecCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
 	flags.StringArrayVarP(&env, "env", "e", nil, "Set environment variables")
 	flags.IntVar(&index, "index", 1, "Index of the container if service has multiple replicas")
 	return cmd
+}
+
+// serviceContainer is the name of replica index of service in the project.
+func (o *projectOptions) serviceContainer(ctx context.Context, c *cli.Cli, service string, index int) (string, error) {
+	p, err := o.load(ctx, c, true)
+	if err != nil {
+		return "", err
+	}
+	return engine(c).ServiceContainer(ctx, p, service, index)
 }
 
 func appendFlag(a []string, flag, value string) []string {
@@ -230,10 +235,6 @@ func newCpCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
 		Args:  cli.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			p, err := po.load(ctx, c, true)
-			if err != nil {
-				return err
-			}
 			a := []string{"cp"}
 			if archive {
 				a = append(a, "-a")
@@ -244,7 +245,7 @@ func newCpCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
 			resolved := 0
 			for _, arg := range args {
 				if svc, path, ok := serviceRef(arg); ok {
-					name, err := engine(c).ServiceContainer(ctx, p, svc, index)
+					name, err := po.serviceContainer(ctx, c, svc, index)
 					if err != nil {
 						return err
 					}
@@ -275,15 +276,11 @@ func newPortCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
 		Short: "Print the public port for a port binding",
 		Args:  cli.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			p, err := po.load(ctx, c, true)
-			if err != nil {
-				return err
-			}
 			if _, err := strconv.Atoi(args[1]); err != nil {
 				return fmt.Errorf("invalid port %q", args[1])
 			}
-			name, err := engine(c).ServiceContainer(ctx, p, args[0], index)
+			ctx := cmd.Context()
+			name, err := po.serviceContainer(ctx, c, args[0], index)
 			if err != nil {
 				return err
 			}

@@ -32,18 +32,18 @@ func newStartCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
 }
 
 func newStopCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
-	var timeout func() *int
-	cmd := serviceCommand(c, po, "stop", "Stop services", func(ctx context.Context, e *compose.Engine, p *types.Project, s []string) error {
-		return e.Stop(ctx, p, s, timeout())
-	})
-	timeout = timeoutFlag(cmd)
-	return cmd
+	return timedCommand(c, po, "stop", "Stop services", (*compose.Engine).Stop)
 }
 
 func newRestartCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
+	return timedCommand(c, po, "restart", "Restart service containers", (*compose.Engine).Restart)
+}
+
+// timedCommand is a serviceCommand with -t/--timeout.
+func timedCommand(c *cli.Cli, po *projectOptions, use, short string, run func(*compose.Engine, context.Context, *types.Project, []string, *int) error) *cobra.Command {
 	var timeout func() *int
-	cmd := serviceCommand(c, po, "restart", "Restart service containers", func(ctx context.Context, e *compose.Engine, p *types.Project, s []string) error {
-		return e.Restart(ctx, p, s, timeout())
+	cmd := serviceCommand(c, po, use, short, func(ctx context.Context, e *compose.Engine, p *types.Project, s []string) error {
+		return run(e, ctx, p, s, timeout())
 	})
 	timeout = timeoutFlag(cmd)
 	return cmd

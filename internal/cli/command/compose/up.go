@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -26,6 +27,19 @@ func (f *createFlags) add(cmd *cobra.Command) {
 	flags.BoolVar(&f.noRecreate, "no-recreate", false, "If containers already exist, don't recreate them")
 	flags.BoolVar(&f.removeOrphans, "remove-orphans", false, "Remove containers for services not defined in the Compose file")
 	flags.StringArrayVar(&f.scale, "scale", nil, "Scale SERVICE to NUM instances. Overrides the scale setting in the Compose file if present")
+}
+
+// load reads the project with --scale applied and the create options of the flags.
+func (f *createFlags) load(ctx context.Context, c *cli.Cli, po *projectOptions, services []string) (*types.Project, compose.CreateOptions, error) {
+	p, err := po.load(ctx, c, false)
+	if err != nil {
+		return nil, compose.CreateOptions{}, err
+	}
+	if err := parseScale(p, f.scale); err != nil {
+		return nil, compose.CreateOptions{}, err
+	}
+	o, err := f.options(services)
+	return p, o, err
 }
 
 func (f *createFlags) options(services []string) (compose.CreateOptions, error) {
@@ -55,14 +69,7 @@ func newCreateCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
 		Use:   "create [OPTIONS] [SERVICE...]",
 		Short: "Creates containers for a service",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := po.load(cmd.Context(), c, false)
-			if err != nil {
-				return err
-			}
-			if err := parseScale(p, f.scale); err != nil {
-				return err
-			}
-			o, err := f.options(args)
+			p, o, err := f.load(cmd.Context(), c, po, args)
 			if err != nil {
 				return err
 			}
@@ -87,14 +94,7 @@ func newUpCommand(c *cli.Cli, po *projectOptions) *cobra.Command {
 		Short: "Create and start containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			p, err := po.load(ctx, c, false)
-			if err != nil {
-				return err
-			}
-			if err := parseScale(p, f.scale); err != nil {
-				return err
-			}
-			o, err := f.options(args)
+			p, o, err := f.load(ctx, c, po, args)
 			if err != nil {
 				return err
 			}
