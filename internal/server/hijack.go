@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -41,3 +42,16 @@ const (
 	RawStream         = "application/vnd.docker.raw-stream"
 	MultiplexedStream = "application/vnd.docker.multiplexed-stream"
 )
+
+type streamKey struct{}
+
+// StreamContext is the context for the work a hijacked stream drives (an attached exec, an
+// attach): it ends when berthd shuts down, not with the request. A client that half-closes
+// early (docker-compose v1 does once its stdin is empty) can deliver that EOF to the HTTP server
+// before the hijack, which then cancels the request's context, though the client still reads.
+func StreamContext(r *http.Request) context.Context {
+	if ctx, ok := r.Context().Value(streamKey{}).(context.Context); ok {
+		return ctx
+	}
+	return context.WithoutCancel(r.Context())
+}

@@ -62,7 +62,8 @@ var varPattern = regexp.MustCompile(`\{([a-zA-Z]+)(:\.\*)?\}`)
 // New builds a server from routers.
 func New(log *slog.Logger, routers ...Router) *Server {
 	s := &Server{log: log}
-	s.base, s.cancel = context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	s.base, s.cancel = context.WithValue(ctx, streamKey{}, ctx), cancel
 	for _, rt := range routers {
 		for _, r := range rt.Routes() {
 			var names []string

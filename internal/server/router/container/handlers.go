@@ -206,7 +206,7 @@ func (rt *Router) attach(w http.ResponseWriter, r *http.Request, vars map[string
 		Logs: server.BoolValue(r, "logs"), Stream: server.BoolValue(r, "stream"), DetachKeys: r.URL.Query().Get("detachKeys"),
 	}
 	var conn *server.HijackedStream
-	err = rt.backend.Attach(r.Context(), vars["name"], opts, func() (io.ReadWriter, error) {
+	err = rt.backend.Attach(server.StreamContext(r), vars["name"], opts, func() (io.ReadWriter, error) {
 		var herr error
 		conn, herr = server.Hijack(w, r, tty)
 		return conn, herr
@@ -277,7 +277,7 @@ func (rt *Router) execStart(w http.ResponseWriter, r *http.Request, vars map[str
 		return err
 	}
 	defer conn.Close()
-	if err := rt.backend.ExecStart(r.Context(), vars["id"], conn, false); err != nil {
+	if err := rt.backend.ExecStart(server.StreamContext(r), vars["id"], conn, false); err != nil {
 		conn.Write([]byte(err.Error() + "\n"))
 	}
 	return nil
