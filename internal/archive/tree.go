@@ -9,9 +9,10 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/internal/tartree"
 )
 
 // RewriteFunc may replace an entry WriteTree is about to write, or drop it by returning a nil header.
@@ -21,7 +22,7 @@ type RewriteFunc func(rel string, fi os.FileInfo, hdr *tar.Header) (*tar.Header,
 // directory's contents at the top. Owners, modes, times, xattrs (but overlayfs' own) and hard links
 // within the tree are kept. rewrite, if set, may replace or drop an entry.
 func WriteTree(ctx context.Context, tw *tar.Writer, src, prefix string, rewrite RewriteFunc) error {
-	inodes := map[[2]uint64]string{}
+	inodes := tartree.Links{}
 	return filepath.Walk(src, func(full string, fi os.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -39,31 +40,9 @@ func WriteTree(ctx context.Context, tw *tar.Writer, src, prefix string, rewrite 
 		} else if name == "." {
 			return nil
 		}
-		link := ""
-		if fi.Mode()&os.ModeSymlink != 0 {
-			if link, err = os.Readlink(full); err != nil {
-				return err
-			}
-		}
-		hdr, err := tar.FileInfoHeader(fi, link)
+		hdr, err := tartree.Header(full, name, fi, inodes)
 		if err != nil {
 			return err
-		}
-		hdr.Name = name
-		if fi.IsDir() {
-			hdr.Name += "/"
-		}
-		hdr.Uname, hdr.Gname = "", ""
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-			hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
-			if fi.Mode().IsRegular() && st.Nlink > 1 {
-				key := [2]uint64{uint64(st.Dev), st.Ino}
-				if first, ok := inodes[key]; ok {
-					hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
-				} else {
-					inodes[key] = hdr.Name
-				}
-			}
 		}
 		if err := addXattrs(full, hdr); err != nil {
 			return fmt.Errorf("archive %s: %w", rel, err)

@@ -11,11 +11,11 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/berth-project/berth/client"
 	"github.com/berth-project/berth/internal/cli"
+	"github.com/berth-project/berth/internal/tartree"
 	units "github.com/docker/go-units"
 	"github.com/moby/term"
 	"github.com/spf13/cobra"
@@ -427,8 +427,7 @@ func copyToContainer(ctx context.Context, c *cli.Cli, srcPath, ctr, dstPath stri
 // contents of the directory src at the top). Hard links within src stay hard links.
 func writeArchive(w io.Writer, src, rootName string) error {
 	tw := tar.NewWriter(w)
-	type inode struct{ dev, ino uint64 }
-	seen := map[inode]string{}
+	links := tartree.Links{}
 	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -441,31 +440,9 @@ func writeArchive(w io.Writer, src, rootName string) error {
 		if name == "." {
 			return nil
 		}
-		link := ""
-		if fi.Mode()&os.ModeSymlink != 0 {
-			if link, err = os.Readlink(p); err != nil {
-				return err
-			}
-		}
-		hdr, err := tar.FileInfoHeader(fi, link)
+		hdr, err := tartree.Header(p, name, fi, links)
 		if err != nil {
 			return err
-		}
-		hdr.Name = name
-		if fi.IsDir() {
-			hdr.Name += "/"
-		}
-		hdr.Uname, hdr.Gname = "", ""
-		if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
-			hdr.Uid, hdr.Gid = int(sys.Uid), int(sys.Gid)
-			if fi.Mode().IsRegular() && sys.Nlink > 1 {
-				key := inode{uint64(sys.Dev), uint64(sys.Ino)}
-				if first, ok := seen[key]; ok {
-					hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
-				} else {
-					seen[key] = name
-				}
-			}
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
