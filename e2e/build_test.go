@@ -279,3 +279,26 @@ func TestBuildOnbuildAndErrors(t *testing.T) {
 		})
 	}
 }
+
+// RUN is on the default bridge as in docker (it reaches the network through eth0), and
+// --network none leaves it loopback only; the two builds do not share cache entries.
+func TestBuildNetwork(t *testing.T) {
+	for name, bin := range clis(t) {
+		t.Run(name, func(t *testing.T) {
+			c := withBusybox(t, bin)
+			ctx := t.TempDir()
+			writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nRUN ls /sys/class/net | tr '\\n' ' ' > /nets\n"})
+			c.buildOK(ctx, "-t", "net:default")
+			if got := c.ok("run", "--rm", "net:default", "cat", "/nets"); got != "eth0 lo " {
+				t.Errorf("interfaces of a default RUN: %q, want eth0 and lo", got)
+			}
+			out := c.buildOK(ctx, "--network", "none", "-t", "net:none")
+			if strings.Contains(out, "Using cache") {
+				t.Errorf("--network none reused the default build's RUN:\n%s", out)
+			}
+			if got := c.ok("run", "--rm", "net:none", "cat", "/nets"); got != "lo " {
+				t.Errorf("interfaces of a --network none RUN: %q, want lo only", got)
+			}
+		})
+	}
+}

@@ -170,9 +170,6 @@ func (b *builder) runContainer(ctx context.Context, st *state, argv, vars []stri
 		cfg.WorkingDir = "/"
 	}
 	hc := &container.HostConfig{NetworkMode: container.NetworkMode(netMode), ExtraHosts: b.opts.ExtraHosts, Mounts: mounts}
-	if netMode == "" || netMode == "default" {
-		hc.NetworkMode = "host" // see docs/ARCHITECTURE.md (builder): RUN shares the host's network by default
-	}
 	id, _, err := b.s.containers.Create(ctx, "", cfg, hc, nil)
 	if err != nil {
 		return "", err

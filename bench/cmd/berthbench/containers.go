@@ -40,6 +40,7 @@ func (e engine) engineProcs() (daemons, shims []string) {
 type cli struct {
 	host   string
 	config string
+	env    []string // added to the CLI's environment
 }
 
 func (c cli) run(ctx context.Context, timeout time.Duration, args ...string) (string, error) {
@@ -47,6 +48,7 @@ func (c cli) run(ctx context.Context, timeout time.Duration, args ...string) (st
 	defer cancel()
 	cmd := exec.CommandContext(cctx, "docker", args...)
 	cmd.Env = append(os.Environ(), "DOCKER_HOST="+c.host, "DOCKER_CONFIG="+c.config, "DOCKER_CLI_HINTS=false")
+	cmd.Env = append(cmd.Env, c.env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
@@ -236,11 +238,10 @@ func containerRows(o options) []row {
 	}
 	return []row{
 		{fmt.Sprintf("docker run --rm busybox true (median of %d)", o.runs), func(r *result) (string, float64, bool) {
-			if r.ctr == nil || len(r.ctr.runRm) == 0 {
+			if r.ctr == nil {
 				return "-", 0, false
 			}
-			m := median(r.ctr.runRm)
-			return fmt.Sprintf("%.0f ms (%.0f-%.0f)", ms(m), ms(slices.Min(r.ctr.runRm)), ms(slices.Max(r.ctr.runRm))), ms(m), true
+			return spread(r.ctr.runRm)
 		}},
 		{fmt.Sprintf("same, default bridge network (median of %d)", o.runs), func(r *result) (string, float64, bool) {
 			if r.ctr == nil || len(r.ctr.runRmNet) == 0 {

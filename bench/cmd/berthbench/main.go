@@ -64,6 +64,7 @@ type result struct {
 	save       map[string]float64
 	ctr        *containerResult
 	reg        *registryResult
+	build      *buildResult
 	errs       []error
 }
 
@@ -318,6 +319,7 @@ func measure(ctx context.Context, o options, eng engine, archives []archive) *re
 	}
 	if !o.noCtr && ctx.Err() == nil {
 		r.ctr = measureContainers(ctx, o, d, archives[0].data, fail)
+		r.build = measureBuild(ctx, o, d, archives[0].data, fail)
 		if len(archives) > 1 {
 			r.reg = measureRegistry(ctx, o, d, archives[1], fail)
 		}
@@ -366,6 +368,7 @@ func report(o options, names []string, results map[string]*result, archives []ar
 	}
 	if !o.noCtr {
 		rows = append(rows, containerRows(o)...)
+		rows = append(rows, buildRows(o.rounds)...)
 		if len(archives) > 1 {
 			rows = append(rows, registryRows(archives[1].label+" image", o.rounds)...)
 		}
@@ -434,6 +437,15 @@ func throughput(pick func(*result) map[string]float64, label string) func(*resul
 		}
 		return fmt.Sprintf("%.0f", v), v, true
 	}
+}
+
+// spread formats durations as "median ms (min-max)" and returns the median for the ratio.
+func spread(xs []time.Duration) (string, float64, bool) {
+	if len(xs) == 0 {
+		return "-", 0, false
+	}
+	m := median(xs)
+	return fmt.Sprintf("%.0f ms (%.0f-%.0f)", ms(m), ms(slices.Min(xs)), ms(slices.Max(xs))), ms(m), true
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"time"
 )
 
@@ -104,12 +103,10 @@ func measureRegistry(ctx context.Context, o options, d *daemon, big archive, fai
 func registryRows(label string, rounds int) []row {
 	pick := func(f func(*registryResult) []time.Duration) func(*result) (string, float64, bool) {
 		return func(r *result) (string, float64, bool) {
-			if r.reg == nil || len(f(r.reg)) == 0 {
+			if r.reg == nil {
 				return "-", 0, false
 			}
-			xs := f(r.reg)
-			m := median(xs)
-			return fmt.Sprintf("%.0f ms (%.0f-%.0f)", ms(m), ms(slices.Min(xs)), ms(slices.Max(xs))), ms(m), true
+			return spread(f(r.reg))
 		}
 	}
 	return []row{

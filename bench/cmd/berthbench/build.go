@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// buildResult holds the Dockerfile build figures of one engine, whole CLI commands.
+type buildResult struct {
+	cold    []time.Duration // --no-cache
+	cached  []time.Duration // nothing changed: every step from the cache
+	changed []time.Duration // one context file changed: the steps from its COPY on re-run
+}
+
+// benchDockerfile has the steps a typical small image has: a base, metadata, a
+// context copy, a RUN that reads what was copied, and a second copy that is the
+// only thing the "changed" round edits.
+const benchDockerfile = `FROM busybox
+ENV APP=/app
+WORKDIR /app
+COPY static/ ./static/
+RUN cat static/* | wc -c > size.txt && mkdir -p out && cp static/a.txt out/
+COPY app.sh ./
+RUN sh app.sh
+LABEL bench=build
+CMD ["sh", "app.sh"]
+`
+
+// measureBuild times `docker build` of benchDockerfile through the classic builder
+// endpoint (DOCKER_BUILDKIT=0, the one both engines serve), with --network none as
+// the run rows use. Each round does a cold build, a fully cached one, and one after
+// editing app.sh; the images are removed at the end.
+func measureBuild(ctx context.Context, o options, d *daemon, busybox []byte, fail func(string, ...any)) *buildResult {
+	br := &buildResult{}
+	c := cli{host: "unix://" + d.sock, config: filepath.Join(d.root, "docker-cli"), env: []string{"DOCKER_BUILDKIT=0"}}
+	dir := filepath.Join(d.root, "build-context")
+	if err := writeBuildContext(dir, 0); err != nil {
+		fail("build: %w", err)
+		return br
+	}
+	if err := os.MkdirAll(c.config, 0o700); err != nil {
+		fail("build: %w", err)
+		return br
+	}
+	if err := d.api.load(ctx, busybox); err != nil {
+		fail("build: load busybox: %w", err)
+		return br
+	}
+	const tag = "berthbench-build:latest"
+	build := func(into *[]time.Duration, extra ...string) bool {
+		args := append([]string{"build", "-q", "--network", "none", "-t", tag}, extra...)
+		begin := time.Now()
+		_, err := c.run(ctx, o.timeout, append(args, dir)...)
+		if err != nil {
+			fail("build: %w", err)
+			return false
+		}
+		*into = append(*into, time.Since(begin))
+		return true
+	}
+	for i := 0; i < o.rounds && ctx.Err() == nil; i++ {
+		ok := build(&br.cold, "--no-cache") && build(&br.cached)
+		if ok {
+			if err := writeBuildContext(dir, i+1); err != nil {
+				fail("build: %w", err)
+				break
+			}
+			ok = build(&br.changed)
+		}
+		if !ok {
+			break
+		}
+	}
+	if _, err := c.run(context.Background(), o.timeout, "rmi", "-f", tag); err != nil {
+		fail("build: cleanup: %w", err)
+	}
+	// The classic builder keeps intermediate images of cached steps; prune them so the
+	// registry rows that follow start from the same store on both engines.
+	if _, err := c.run(context.Background(), o.timeout, "image", "prune", "-f"); err != nil {
+		fail("build: cleanup: %w", err)
+	}
+	return br
+}
+
+// writeBuildContext writes the context of benchDockerfile: 20 static files of 64 KiB and
+// an app.sh whose content depends on version, so each new version invalidates its COPY.
+func writeBuildContext(dir string, version int) error {
+	static := filepath.Join(dir, "static")
+	if err := os.MkdirAll(static, 0o755); err != nil {
+		return err
+	}
+	if version == 0 {
+		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(benchDockerfile), 0o644); err != nil {
+			return err
+		}
+		block := make([]byte, 64<<10)
+		for i := range block {
+			block[i] = byte('a' + i%26)
+		}
+		for i := 0; i < 20; i++ {
+			name := fmt.Sprintf("%c.txt", 'a'+i)
+			if err := os.WriteFile(filepath.Join(static, name), block, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	script := fmt.Sprintf("echo version %d > version.txt\n", version)
+	return os.WriteFile(filepath.Join(dir, "app.sh"), []byte(script), 0o644)
+}
+
+func buildRows(rounds int) []row {
+	pick := func(f func(*buildResult) []time.Duration) func(*result) (string, float64, bool) {
+		return func(r *result) (string, float64, bool) {
+			if r.build == nil {
+				return "-", 0, false
+			}
+			return spread(f(r.build))
+		}
+	}
+	return []row{
+		{fmt.Sprintf("docker build, 9 steps, --no-cache (median of %d)", rounds), pick(func(b *buildResult) []time.Duration { return b.cold })},
+		{fmt.Sprintf("same, all steps cached (median of %d)", rounds), pick(func(b *buildResult) []time.Duration { return b.cached })},
+		{fmt.Sprintf("same, one copied file changed (median of %d)", rounds), pick(func(b *buildResult) []time.Duration { return b.changed })},
+	}
+}
