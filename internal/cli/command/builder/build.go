@@ -26,10 +26,11 @@ import (
 	"github.com/berth-project/berth/api/types"
 	"github.com/berth-project/berth/internal/cli"
 	"github.com/berth-project/berth/internal/cli/progress"
+	"github.com/berth-project/berth/internal/tartree"
 )
 
 type buildOptions struct {
-	tags, buildArgs, labels, cacheFrom, addHosts []string
+	tags, buildArgs, labels, cacheFrom, addHosts   []string
 	file, target, iidfile, network, platform, mode string
 	noCache, pull, quiet                           bool
 }
@@ -259,8 +260,9 @@ func addBytes(tw *tar.Writer, name string, data []byte) error {
 }
 
 // writeDir adds the context directory, leaving out ignored paths; the Dockerfile and
-// .dockerignore always go, as the daemon needs them.
+// .dockerignore always go, as the daemon needs them. Owners are root's, as docker's CLI sends them.
 func writeDir(tw *tar.Writer, root string, pm *patternmatcher.PatternMatcher, dockerfile string) error {
+	links := tartree.Links{}
 	return filepath.Walk(root, func(full string, fi os.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -278,25 +280,15 @@ func writeDir(tw *tar.Writer, root string, pm *patternmatcher.PatternMatcher, do
 				return nil
 			}
 		}
-		link := ""
-		if fi.Mode()&os.ModeSymlink != 0 {
-			if link, err = os.Readlink(full); err != nil {
-				return err
-			}
-		}
-		hdr, err := tar.FileInfoHeader(fi, link)
+		hdr, err := tartree.Header(full, rel, fi, links)
 		if err != nil {
 			return err
 		}
-		hdr.Name = rel
-		if fi.IsDir() {
-			hdr.Name += "/"
-		}
-		hdr.Uname, hdr.Gname = "", ""
+		hdr.Uid, hdr.Gid = 0, 0
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
 		}
-		if !fi.Mode().IsRegular() {
+		if hdr.Typeflag != tar.TypeReg {
 			return nil
 		}
 		f, err := os.Open(full)
