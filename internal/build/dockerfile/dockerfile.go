@@ -26,6 +26,9 @@ type File struct {
 
 // Parse parses src. Errors carry the line they are about (see Error).
 func Parse(src []byte) (*File, error) {
+	if len(src) == 0 {
+		return nil, &Error{Err: errors.New("the Dockerfile (Dockerfile) cannot be empty")}
+	}
 	f := &File{lines: strings.Split(string(src), "\n")}
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
@@ -36,8 +39,8 @@ func Parse(src []byte) (*File, error) {
 	if err != nil {
 		return nil, f.Wrap(err, 0)
 	}
-	if len(f.Stages) == 0 {
-		return nil, &Error{Err: errors.New("the Dockerfile (Dockerfile) cannot be empty")}
+	if len(f.Stages) == 0 { // only ARGs: docker's classic builder words it so
+		return nil, &Error{Err: errors.New("No image was generated. Is your Dockerfile empty?")}
 	}
 	return f, nil
 }
