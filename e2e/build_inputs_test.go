@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-project/berth/integration/harness"
 )
@@ -141,5 +143,46 @@ func TestBuildPull(t *testing.T) {
 				t.Errorf("with --pull the registry's base should be used: %q", got)
 			}
 		})
+	}
+}
+
+// A daemon killed in the middle of a RUN leaves nothing behind once it is back: the step's
+// container (whose shim outlived the daemon) is removed, no half image is listed, and the same
+// build then runs to the end.
+func TestBuildDaemonKilledMidRun(t *testing.T) {
+	c := withBusybox(t, harness.Binary(t, "berth"))
+	ctx := t.TempDir()
+	writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nRUN echo step-one > /one\nRUN test -e /go-on || (touch /tmp/started; sleep 60)\n"})
+	before := c.ok("images", "-a", "-q")
+
+	cmd := exec.Command(c.bin, "build", "-t", "killed", ctx)
+	cmd.Env = c.d.Env()
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(c.ok("ps", "-a", "--filter", "label=berth.build", "--format", "{{.Status}}"), "Up") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the RUN container never came up:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.d.Kill()
+	if err := cmd.Wait(); err == nil {
+		t.Errorf("the build succeeded although its daemon was killed:\n%s", out.String())
+	}
+	c.d.Restart()
+	if got := c.ok("ps", "-a", "-q", "--filter", "label=berth.build"); got != "" {
+		t.Errorf("build containers left after the restart: %q", got)
+	}
+	if got := c.ok("images", "-a", "-q"); got != before {
+		t.Errorf("images after the killed build %q, before it %q", got, before)
+	}
+	writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nRUN echo step-one > /one\nRUN true\n"})
+	c.buildOK(ctx, "-t", "killed")
+	if got := c.ok("run", "--rm", "killed", "cat", "/one"); got != "step-one\n" {
+		t.Errorf("rebuilt image: %q", got)
 	}
 }
