@@ -1,7 +1,8 @@
 // Command berth-shim supervises one container for berthd.
 //
 // berthd starts it detached (its own session, stdio on /dev/null) with a ready
-// OCI bundle; the shim runs `runc create` and `runc start`, owns the
+// OCI bundle; the shim runs `runc run --detach` (with --defer-start: `runc
+// create`, and `runc start` when asked on the control socket), owns the
 // container's stdio pipes or pty, writes the output to a docker json-file log,
 // serves attach and control sockets in its state directory, reaps the
 // container init as a child subreaper, records the exit status in exit.json,

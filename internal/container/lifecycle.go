@@ -29,6 +29,7 @@ type Runner struct {
 	Runtimes       map[string]*runtime.Runtime
 	DefaultRuntime string
 	InitPath       string // tini or catatonit for --init
+	NoX32ABI       bool   // the kernel cannot run x32 programs (see oci.Input)
 }
 
 func (s *Service) runtimeFor(c *Container) (*runtime.Runtime, error) {
@@ -135,7 +136,7 @@ func (s *Service) startLocked(ctx context.Context, c *Container) error {
 		Passwd: readInRoot(rootfs, "etc/passwd"), Group: readInRoot(rootfs, "etc/group"),
 		HostsPath: c.HostsPath, ResolvConfPath: c.ResolvConfPath, HostnamePath: c.HostnamePath,
 		CgroupsPath: "/berth/" + c.ID, HostRlimitNofile: hardNofile, SeccompAvailable: true,
-		InitPath: s.run.InitPath, DeviceNumbers: oci.HostDeviceNumbers, LookupDevices: oci.HostDevices,
+		InitPath: s.run.InitPath, NoX32ABI: s.run.NoX32ABI, DeviceNumbers: oci.HostDeviceNumbers, LookupDevices: oci.HostDevices,
 		Mounts: mounts,
 	}
 	in.BoundingCaps, _ = oci.BoundingCapabilities()

@@ -128,7 +128,7 @@ func (d *Daemon) start() error {
 	}
 	containers, err := container.New(filepath.Join(cfg.DataRoot, "containers"), images, layers, volumes, container.Runner{
 		ExecRoot: filepath.Join(cfg.ExecRoot, "containers"), ShimPath: shimPath, Runtimes: rts,
-		DefaultRuntime: cfg.DefaultRuntime, InitPath: initBinary(),
+		DefaultRuntime: cfg.DefaultRuntime, InitPath: initBinary(), NoX32ABI: !host.HasX32ABI(host.Read().Kernel),
 	}, bus, d.log.With("component", "container"))
 	if err != nil {
 		return err

@@ -4,6 +4,8 @@ package host
 
 import (
 	"bufio"
+	"compress/gzip"
+	"io"
 	"os"
 	"runtime"
 	"strconv"
@@ -113,4 +115,30 @@ func FilesystemName(path string) string {
 		return "overlayfs"
 	}
 	return "unknown"
+}
+
+// HasX32ABI reports whether the running kernel (release as uname gives it) may run x32 programs.
+// It is false only when the kernel's build configuration, at /proc/config.gz or
+// /boot/config-<release>, says CONFIG_X86_X32_ABI is not set; unknown counts as present.
+func HasX32ABI(release string) bool {
+	cfg, err := readKernelConfig(release)
+	return err != nil || x32InConfig(cfg)
+}
+
+func x32InConfig(cfg string) bool {
+	return !strings.Contains("\n"+cfg, "\n# CONFIG_X86_X32_ABI is not set\n")
+}
+
+func readKernelConfig(release string) (string, error) {
+	if f, err := os.Open("/proc/config.gz"); err == nil {
+		defer f.Close()
+		if zr, err := gzip.NewReader(f); err == nil {
+			raw, err := io.ReadAll(zr)
+			if err == nil {
+				return string(raw), nil
+			}
+		}
+	}
+	raw, err := os.ReadFile("/boot/config-" + release)
+	return string(raw), err
 }

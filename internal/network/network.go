@@ -85,7 +85,7 @@ type Config struct {
 
 // Service manages networks and container endpoints.
 type Service struct {
-	cfg Config
+	cfg    Config
 	log    *slog.Logger
 	fw     *firewall
 	hostfw *hostForward

@@ -20,6 +20,7 @@ package oci
 
 import (
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -65,6 +66,10 @@ type Input struct {
 	// SeccompAvailable is false when the kernel or runtime lacks seccomp:
 	// the spec then has no seccomp section.
 	SeccompAvailable bool
+	// NoX32ABI says the kernel was built without the x32 ABI (host.HasX32ABI): docker's profile
+	// then leaves out SCMP_ARCH_X32. No x32 program can run on such a kernel, and runc compiles
+	// the profile on every start, a third less work without it.
+	NoX32ABI bool
 	// InitPath is tini/catatonit on the host for --init ("" makes --init an
 	// error).
 	InitPath string
@@ -344,6 +349,9 @@ func Generate(in Input) (*specs.Spec, error) {
 	if in.SeccompAvailable && !host.Privileged && !sec.seccompUnconfined {
 		if l.Seccomp, err = seccomp.GetDefaultProfile(s); err != nil {
 			return nil, err
+		}
+		if in.NoX32ABI {
+			l.Seccomp.Architectures = slices.DeleteFunc(l.Seccomp.Architectures, func(a specs.Arch) bool { return a == specs.ArchX32 })
 		}
 	}
 

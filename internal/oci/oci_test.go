@@ -696,6 +696,14 @@ func TestSecurityOpts(t *testing.T) {
 	if !allows(s, "read") || allows(s, "mount") {
 		t.Error("default profile: read allowed, mount not")
 	}
+	if !slices.Contains(s.Linux.Seccomp.Architectures, specs.ArchX32) {
+		t.Errorf("docker's profile covers x32 unless told otherwise: %v", s.Linux.Seccomp.Architectures)
+	}
+	in.NoX32ABI = true
+	if archs := mustGenerate(t, in).Linux.Seccomp.Architectures; slices.Contains(archs, specs.ArchX32) || !slices.Contains(archs, specs.ArchX86) {
+		t.Errorf("without the x32 ABI: architectures %v, want x86 kept and x32 left out", archs)
+	}
+	in.NoX32ABI = false
 	in.Host.CapAdd = []string{"SYS_ADMIN"}
 	if !allows(mustGenerate(t, in), "mount") {
 		t.Error("CAP_SYS_ADMIN should allow mount in the default profile")
