@@ -271,24 +271,21 @@ func (s *shim) handleControl(c *os.File) {
 	case "close-stdin":
 		s.closeStdin()
 		reply(c, "")
-	case "start":
+	case "release":
 		s.mu.Lock()
-		started := s.started
+		released := s.released
 		s.mu.Unlock()
-		if !s.cfg.deferStart || started {
-			reply(c, "container already started")
+		if !s.cfg.holdOutput || released {
+			reply(c, "output already released")
 			return
 		}
-		done := make(chan error, 1)
+		done := make(chan struct{})
 		select {
-		case s.startReq <- done:
-			if err := <-done; err != nil {
-				reply(c, err.Error())
-				return
-			}
+		case s.releaseReq <- done:
+			<-done
 			reply(c, "")
 		case <-time.After(30 * time.Second):
-			reply(c, "container is not waiting to start")
+			reply(c, "output is not held")
 		}
 	default:
 		reply(c, "unknown op "+op)

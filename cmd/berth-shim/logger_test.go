@@ -165,7 +165,7 @@ func TestParseArgs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.id != "abc" || c.bundle != "/b" || c.runtimeRoot != "/r" || c.logMaxSize != 1024 || c.logMaxFiles != 3 ||
-		c.stateDir != "/s" || !c.tty || !c.stdin || c.stdinOnce || c.deferStart {
+		c.stateDir != "/s" || !c.tty || !c.stdin || c.stdinOnce || c.holdOutput {
 		t.Fatalf("parsed %+v", c)
 	}
 	for _, bad := range [][]string{

@@ -1,9 +1,9 @@
 // Command berth-shim supervises one container for berthd.
 //
 // berthd starts it detached (its own session, stdio on /dev/null) with a ready
-// OCI bundle; the shim runs `runc run --detach` (with --defer-start: `runc
-// create`, and `runc start` when asked on the control socket), owns the
-// container's stdio pipes or pty, writes the output to a docker json-file log,
+// OCI bundle; the shim runs `runc run --detach` (with --hold-output it copies
+// no output until asked on the control socket, so attach clients connected
+// after the launch miss nothing), owns the container's stdio pipes or pty, writes the output to a docker json-file log,
 // serves attach and control sockets in its state directory, reaps the
 // container init as a child subreaper, records the exit status in exit.json,
 // deletes the container and exits. It does not depend on berthd staying up:
@@ -11,7 +11,7 @@
 // (see internal/shim).
 //
 // Readiness goes to fd 3 when it is open: one JSON line, {"pid":N} once the
-// container is created (and started, unless --defer-start), or
+// container is running, or
 // {"error":"..."} with the runtime's message.
 //
 // The shim is built to stay small: one OS thread does the work
@@ -41,12 +41,12 @@ type config struct {
 	logMaxSize                       int64
 	logMaxFiles                      int
 	tty, stdin, stdinOnce            bool
-	deferStart                       bool
+	holdOutput                       bool
 	noTrim                           bool
 }
 
 const usage = "usage: berth-shim --id ID --bundle DIR --runtime PATH --runtime-root DIR --log-path FILE " +
-	"[--log-max-size BYTES] [--log-max-files N] --state-dir DIR [--tty] [--stdin] [--stdin-once] [--defer-start]"
+	"[--log-max-size BYTES] [--log-max-files N] --state-dir DIR [--tty] [--stdin] [--stdin-once] [--hold-output]"
 
 func parseArgs(args []string) (*config, error) {
 	c := &config{logMaxFiles: 1}
@@ -63,8 +63,8 @@ func parseArgs(args []string) (*config, error) {
 			b = &c.stdin
 		case "stdin-once":
 			b = &c.stdinOnce
-		case "defer-start":
-			b = &c.deferStart
+		case "hold-output":
+			b = &c.holdOutput
 		case "no-trim":
 			b = &c.noTrim
 		}

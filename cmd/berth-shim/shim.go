@@ -20,6 +20,10 @@ const prSetChildSubreaper = 36
 // namespace could hold them open forever).
 const drainTimeout = 2 * time.Second
 
+// releaseTimeout bounds how long held output waits for its release once the
+// container has exited (berthd died between the launch and the release).
+const releaseTimeout = 10 * time.Second
+
 type shim struct {
 	cfg    *config
 	ready  *os.File
@@ -37,8 +41,8 @@ type shim struct {
 	outputs []*os.File // read ends being copied
 	copiers sync.WaitGroup
 
-	startReq chan chan error // --defer-start: start requests from control.sock
-	started  bool
+	releaseReq chan chan struct{} // --hold-output: the release request from control.sock
+	released   bool                 // the copiers run (guarded by mu)
 
 	attachL, controlL *listener
 }
@@ -54,7 +58,7 @@ func (s *shim) run() int {
 	s.reaper = newReaper()
 	go s.reaper.loop(setupSignals())
 	s.env = os.Environ()
-	s.startReq = make(chan chan error)
+	s.releaseReq = make(chan chan struct{})
 
 	if dir := filepath.Dir(s.cfg.logPath); dir != "" {
 		os.MkdirAll(dir, 0o755)
@@ -113,13 +117,10 @@ func (s *shim) run() int {
 		}
 	}
 
-	// Without a deferred start, one `run --detach` creates and starts the container: one runtime
-	// exec fewer on every start (5-8 ms here). The pipes hold the first output until the copiers run.
-	args := []string{"create"}
-	if !s.cfg.deferStart {
-		args = []string{"run", "--detach"}
-		s.started = true
-	}
+	// One `run --detach` creates and starts the container. With --hold-output its first output
+	// waits in the pipes (or the pty) until the attach clients are connected, which costs no
+	// runtime exec, where `create` and a later `start` would cost one.
+	args := []string{"run", "--detach"}
 	args = append(args, "--bundle", s.cfg.bundle, "--pid-file", filepath.Join(s.cfg.stateDir, wire.InitPidFile))
 	if s.cfg.tty {
 		args = append(args, "--console-socket", consolePath)
@@ -152,57 +153,48 @@ func (s *shim) run() int {
 	initDone := s.reaper.watch(pid)
 	oomFile := oomCounterFile(pid)
 
-	for i, f := range s.outputs {
-		stream := byte(wire.Stdout)
-		if i == 1 {
-			stream = wire.Stderr
-		}
-		s.copiers.Add(1)
-		go s.copyOut(stream, f)
-	}
 	if err := s.listen(); err != nil {
 		return s.abort(err.Error())
 	}
-
+	if !s.cfg.holdOutput {
+		s.startCopiers()
+	}
+	report(s.ready, pid, "")
+	s.trim()
 	var ws syscall.WaitStatus
-	var startErr string
-	if !s.cfg.deferStart {
-		report(s.ready, pid, "")
-		s.trim()
-		ws = <-initDone
-	} else {
-		report(s.ready, pid, "")
-		s.trim()
-	wait:
+	exited := false
+	if s.cfg.holdOutput {
+		var timeout <-chan time.Time
+	hold:
 		for {
 			select {
-			case reply := <-s.startReq:
-				err := s.start()
-				reply <- err
-				if err != nil {
-					// Like docker: a container that fails to start has
-					// exited; the error goes in exit.json.
-					startErr = err.Error()
-					s.runtimeRun([3]int{devnull, devnull, devnull}, "delete", "--force", s.cfg.id)
-					ws = <-initDone
-					break wait
-				}
-				s.trim()
+			case done := <-s.releaseReq:
+				s.startCopiers()
+				close(done)
+				break hold
 			case ws = <-initDone:
-				break wait
+				// Done before its output was asked for: the attach clients may still be
+				// connecting, so the listeners stay open a while for the release.
+				exited, initDone = true, nil
+				timeout = time.After(releaseTimeout)
+			case <-timeout:
+				logf("output not released " + releaseTimeout.String() + " after the container exited; releasing it")
+				s.startCopiers()
+				break hold
 			}
 		}
+		s.trim()
 	}
-	return s.finish(ws, oomFile, startErr, devnull)
+	if !exited {
+		ws = <-initDone
+	}
+	return s.finish(ws, oomFile, devnull)
 }
 
 // finish runs once the init has exited: drain and close the streams, record
 // the exit, delete the container.
-func (s *shim) finish(ws syscall.WaitStatus, oomFile, startErr string, devnull int) int {
+func (s *shim) finish(ws syscall.WaitStatus, oomFile string, devnull int) int {
 	code := exitCode(ws)
-	if startErr != "" {
-		code = 128
-	}
 	s.closeListeners()
 
 	drained := make(chan struct{})
@@ -227,7 +219,7 @@ func (s *shim) finish(ws syscall.WaitStatus, oomFile, startErr string, devnull i
 	if err := s.runtimeRun([3]int{devnull, devnull, devnull}, "delete", "--force", s.cfg.id); err != nil {
 		logf("delete: " + err.Error())
 	}
-	if err := writeFileAtomic(wire.ExitFile, wire.AppendExit(nil, code, time.Now(), oom, startErr)); err != nil {
+	if err := writeFileAtomic(wire.ExitFile, wire.AppendExit(nil, code, time.Now(), oom, "")); err != nil {
 		logf("write exit status: " + err.Error())
 		return 1
 	}
@@ -251,20 +243,19 @@ func (s *shim) abort(msg string) int {
 	return 1
 }
 
-func (s *shim) start() error {
+// startCopiers starts copying the container's output to the log and the attach clients.
+func (s *shim) startCopiers() {
 	s.mu.Lock()
-	started := s.started
-	s.started = true
+	s.released = true
 	s.mu.Unlock()
-	if started {
-		return errors.New("container already started")
+	for i, f := range s.outputs {
+		stream := byte(wire.Stdout)
+		if i == 1 {
+			stream = wire.Stderr
+		}
+		s.copiers.Add(1)
+		go s.copyOut(stream, f)
 	}
-	devnull, err := syscall.Open(os.DevNull, syscall.O_RDWR|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer syscall.Close(devnull)
-	return s.runtimeRun([3]int{devnull, devnull, devnull}, "start", s.cfg.id)
 }
 
 // runtimeRun runs the OCI runtime with args and waits for it; a failure

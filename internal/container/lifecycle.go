@@ -166,15 +166,15 @@ func (s *Service) startLocked(ctx context.Context, c *Container) error {
 		LogPath: c.LogPath, LogMaxSize: 10 << 20, LogMaxFiles: 3,
 		Tty: c.Config.Tty, Stdin: c.Config.OpenStdin,
 		// StdinOnce is applied by Attach, which can tell a client's EOF from a detach; the shim cannot.
-		DeferStart: len(c.pending) > 0,
+		HoldOutput: len(c.pending) > 0,
 	})
 	if err != nil {
 		return fail(classifyStartError(err))
 	}
 	if len(c.pending) > 0 {
 		c.releasePending()
-		if err := shim.Start(ctx, bundle); err != nil {
-			return fail(classifyStartError(err))
+		if err := shim.Release(ctx, bundle); err != nil {
+			s.log.Warn("releasing the output to attach clients", "id", c.ID, "err", err)
 		}
 	}
 	c.State = State{Status: string(container.StateRunning), Running: true, Pid: h.Pid, StartedAt: runStart}

@@ -3,12 +3,10 @@ package shim
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -119,20 +117,12 @@ func CloseStdin(stateDir string) error {
 	}{"close-stdin"})
 }
 
-// Start runs `runc start` for a shim launched with DeferStart; the runtime's
-// error comes back as *RuntimeError (and the shim then records the container
-// as exited).
-func Start(ctx context.Context, stateDir string) error {
-	err := control(ctx, stateDir, struct {
+// Release lets a shim launched with HoldOutput copy the container's output to
+// its log and attach clients, from the first byte.
+func Release(ctx context.Context, stateDir string) error {
+	return control(ctx, stateDir, struct {
 		Op string `json:"op"`
-	}{"start"})
-	var ne net.Error
-	if err != nil && !errors.As(err, &ne) && ctx.Err() == nil {
-		if msg, ok := strings.CutPrefix(err.Error(), "shim: "); ok {
-			return &RuntimeError{Msg: msg}
-		}
-	}
-	return err
+	}{"release"})
 }
 
 // watcher wakes a waiter when files appear or change in some directories:

@@ -50,9 +50,10 @@ type Options struct {
 	Tty         bool   // the bundle has process.terminal: output comes from a pty
 	Stdin       bool   // keep the container's stdin open for attach clients
 	StdinOnce   bool   // close the container's stdin when the first stdin client closes
-	// DeferStart makes the shim stop after `runc create` and wait for Start:
-	// berthd attaches in between so that no early output is missed (docker run).
-	DeferStart bool
+	// HoldOutput makes the shim copy none of the container's output until
+	// Release: berthd attaches in between so that no early output is missed
+	// (docker run). The container runs meanwhile; its output waits in the pipes.
+	HoldOutput bool
 }
 
 // ExitStatus is the content of a shim's exit.json.
@@ -116,8 +117,8 @@ const launchTimeout = 2 * time.Minute
 // Launch starts bin (berth-shim) for opts, detached from the caller: its own
 // session, stdin and stdout on /dev/null, stderr appended to shim.log in the
 // state directory, no parent-death signal, so it outlives berthd.
-// It returns once the shim reports the container created (and started,
-// unless DeferStart), or with the runtime's error (*RuntimeError).
+// It returns once the shim reports the container running, or with the
+// runtime's error (*RuntimeError).
 // If ctx ends first, the shim is killed and the container deleted.
 func Launch(ctx context.Context, bin string, opts Options) (*Handle, error) {
 	if opts.ID == "" || opts.Bundle == "" || opts.Runtime == "" || opts.StateDir == "" || opts.LogPath == "" {
@@ -150,7 +151,7 @@ func Launch(ctx context.Context, bin string, opts Options) (*Handle, error) {
 	for _, f := range []struct {
 		on   bool
 		name string
-	}{{opts.Tty, "--tty"}, {opts.Stdin, "--stdin"}, {opts.StdinOnce, "--stdin-once"}, {opts.DeferStart, "--defer-start"}} {
+	}{{opts.Tty, "--tty"}, {opts.Stdin, "--stdin"}, {opts.StdinOnce, "--stdin-once"}, {opts.HoldOutput, "--hold-output"}} {
 		if f.on {
 			args = append(args, f.name)
 		}

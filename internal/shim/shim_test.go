@@ -467,8 +467,9 @@ func TestAttachStdinOnce(t *testing.T) {
 	}
 }
 
-func TestDeferStartMissesNoOutput(t *testing.T) {
-	c := newContainer(t, []string{"echo", "early bird"}, func(o *shim.Options, _ *specs.Spec) { o.DeferStart = true })
+// The container runs (and here exits) before anyone attached: its output waits for the release.
+func TestHeldOutputMissesNothing(t *testing.T) {
+	c := newContainer(t, []string{"echo", "early bird"}, func(o *shim.Options, _ *specs.Spec) { o.HoldOutput = true })
 	ctx := testCtx(t)
 	c.launch(ctx)
 	conn, err := shim.Attach(ctx, c.opts.StateDir, shim.Streams{Stdout: true, Stderr: true})
@@ -476,7 +477,7 @@ func TestDeferStartMissesNoOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if err := shim.Start(ctx, c.opts.StateDir); err != nil {
+	if err := shim.Release(ctx, c.opts.StateDir); err != nil {
 		t.Fatal(err)
 	}
 	if got := readFramesUntil(t, conn, "early bird\n"); got[1] != "early bird\n" {
@@ -485,15 +486,15 @@ func TestDeferStartMissesNoOutput(t *testing.T) {
 	if es := c.waitExit(20 * time.Second); es.ExitCode != 0 {
 		t.Fatalf("exit %+v", es)
 	}
-	if err := shim.Start(ctx, c.opts.StateDir); err == nil {
-		t.Fatal("second start of an exited container succeeded")
+	if err := shim.Release(ctx, c.opts.StateDir); err == nil {
+		t.Fatal("a second release succeeded")
 	}
 }
 
 func TestSlowAttachClientDoesNotBlock(t *testing.T) {
 	const lines = 100000
 	c := newContainer(t, []string{"sh", "-c", "seq 1 " + strconv.Itoa(lines) + "; echo end"}, func(o *shim.Options, _ *specs.Spec) {
-		o.DeferStart = true
+		o.HoldOutput = true
 	})
 	ctx := testCtx(t)
 	c.launch(ctx)
@@ -503,7 +504,7 @@ func TestSlowAttachClientDoesNotBlock(t *testing.T) {
 	}
 	defer stuck.Close() // never read
 	start := time.Now()
-	if err := shim.Start(ctx, c.opts.StateDir); err != nil {
+	if err := shim.Release(ctx, c.opts.StateDir); err != nil {
 		t.Fatal(err)
 	}
 	if es := c.waitExit(30 * time.Second); es.ExitCode != 0 {
@@ -858,7 +859,7 @@ func TestLogRotationAndReadLogs(t *testing.T) {
 func TestFollowThroughShimRotations(t *testing.T) {
 	const lines = 2000
 	c := newContainer(t, []string{"sh", "-c", "for i in $(seq 1 " + strconv.Itoa(lines) + "); do echo line-$i; done"}, func(o *shim.Options, _ *specs.Spec) {
-		o.LogMaxSize, o.LogMaxFiles, o.DeferStart = 4096, 100, true
+		o.LogMaxSize, o.LogMaxFiles, o.HoldOutput = 4096, 100, true
 	})
 	ctx := testCtx(t)
 	c.launch(ctx)
@@ -866,7 +867,7 @@ func TestFollowThroughShimRotations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := shim.Start(ctx, c.opts.StateDir); err != nil {
+	if err := shim.Release(ctx, c.opts.StateDir); err != nil {
 		t.Fatal(err)
 	}
 	n := 0
