@@ -42,7 +42,7 @@ type shim struct {
 	copiers sync.WaitGroup
 
 	releaseReq chan chan struct{} // --hold-output: the release request from control.sock
-	released   bool                 // the copiers run (guarded by mu)
+	released   bool               // the copiers run (guarded by mu)
 
 	attachL, controlL *listener
 }
