@@ -30,93 +30,85 @@ func TestBuildInputs(t *testing.T) {
 	defer srv.Close()
 	sum := fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(remote)))
 
-	for name, bin := range clis(t) {
-		t.Run(name, func(t *testing.T) {
-			c := withBusybox(t, bin)
-			ctx := t.TempDir()
-			writeFiles(t, ctx, map[string]string{
-				"hello.txt": "hi\n",
-				"Dockerfile": fmt.Sprintf(`FROM busybox
+	forEachCLI(t, func(t *testing.T, c *cli, ctx string) {
+		writeFiles(t, ctx, map[string]string{
+			"hello.txt": "hi\n",
+			"Dockerfile": fmt.Sprintf(`FROM busybox
 ADD --checksum=%s %s/remote.txt /remote.txt
 RUN grep buildhost /etc/hosts | cut -f1 > /hosts
 RUN --mount=type=cache,target=/cache echo run >> /cache/log && wc -l < /cache/log > /cache-lines
 RUN --mount=type=bind,source=hello.txt,target=/mnt/hello.txt cp /mnt/hello.txt /bound
 RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && ls /scratch > /tmpfs-seen
 `, sum, srv.URL),
-			})
-			iid := filepath.Join(t.TempDir(), "iid")
-			c.buildOK(ctx, "--add-host", "buildhost:10.1.2.3", "--iidfile", iid, "-t", "inputs:1")
-			id, err := os.ReadFile(iid)
-			if err != nil || string(id) != c.imageID("inputs:1") {
-				t.Errorf("--iidfile holds %q (%v), the image is %s", id, err, c.imageID("inputs:1"))
-			}
-			got := c.ok("run", "--rm", "inputs:1", "sh", "-c", "cat /remote.txt /hosts /cache-lines /bound /tmpfs-seen; ls /scratch | wc -l")
-			if want := remote + "10.1.2.3\n1\nhi\nx\n0\n"; got != want {
-				t.Errorf("image contents %q, want %q", got, want)
-			}
-			// The cache mount outlives the build: a --no-cache rebuild sees the first run's line.
-			c.buildOK(ctx, "--no-cache", "--add-host", "buildhost:10.1.2.3", "-t", "inputs:2")
-			if got := c.ok("run", "--rm", "inputs:2", "cat", "/cache-lines"); got != "2\n" {
-				t.Errorf("cache mount lines on the second build: %q, want 2", got)
-			}
-
-			writeFiles(t, ctx, map[string]string{"Dockerfile": fmt.Sprintf("FROM busybox\nADD --checksum=sha256:%064x %s/remote.txt /r\n", 1, srv.URL)})
-			if out, errOut, code := c.build(ctx); code == 0 || !strings.Contains(strings.ToLower(out+errOut), "checksum") {
-				t.Errorf("a wrong --checksum: exit %d\n%s%s", code, out, errOut)
-			}
-
-			out, errOut, code := c.run("FROM busybox\nCMD [\"echo\", \"from stdin\"]\n", "build", "-t", "stdin:df", "-")
-			if code != 0 {
-				t.Fatalf("build - : exit %d\n%s%s", code, out, errOut)
-			}
-			if got := c.ok("run", "--rm", "stdin:df"); got != "from stdin\n" {
-				t.Errorf("Dockerfile from stdin: %q", got)
-			}
-			tarPath := filepath.Join(t.TempDir(), "ctx.tar")
-			tarFile(t, tarPath, map[string]string{"Dockerfile": "FROM busybox\nCOPY a.txt /\n", "a.txt": "in the tar\n"})
-			tarData, err := os.ReadFile(tarPath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if out, errOut, code := c.run(string(tarData), "build", "-t", "stdin:tar", "-"); code != 0 {
-				t.Fatalf("build - < tar: exit %d\n%s%s", code, out, errOut)
-			}
-			if got := c.ok("run", "--rm", "stdin:tar", "cat", "/a.txt"); got != "in the tar\n" {
-				t.Errorf("tar context from stdin: %q", got)
-			}
 		})
-	}
+		iid := filepath.Join(t.TempDir(), "iid")
+		c.buildOK(ctx, "--add-host", "buildhost:10.1.2.3", "--iidfile", iid, "-t", "inputs:1")
+		id, err := os.ReadFile(iid)
+		if err != nil || string(id) != c.imageID("inputs:1") {
+			t.Errorf("--iidfile holds %q (%v), the image is %s", id, err, c.imageID("inputs:1"))
+		}
+		got := c.ok("run", "--rm", "inputs:1", "sh", "-c", "cat /remote.txt /hosts /cache-lines /bound /tmpfs-seen; ls /scratch | wc -l")
+		if want := remote + "10.1.2.3\n1\nhi\nx\n0\n"; got != want {
+			t.Errorf("image contents %q, want %q", got, want)
+		}
+		// The cache mount outlives the build: a --no-cache rebuild sees the first run's line.
+		c.buildOK(ctx, "--no-cache", "--add-host", "buildhost:10.1.2.3", "-t", "inputs:2")
+		if got := c.ok("run", "--rm", "inputs:2", "cat", "/cache-lines"); got != "2\n" {
+			t.Errorf("cache mount lines on the second build: %q, want 2", got)
+		}
+
+		writeFiles(t, ctx, map[string]string{"Dockerfile": fmt.Sprintf("FROM busybox\nADD --checksum=sha256:%064x %s/remote.txt /r\n", 1, srv.URL)})
+		if out, errOut, code := c.build(ctx); code == 0 || !strings.Contains(strings.ToLower(out+errOut), "checksum") {
+			t.Errorf("a wrong --checksum: exit %d\n%s%s", code, out, errOut)
+		}
+
+		out, errOut, code := c.run("FROM busybox\nCMD [\"echo\", \"from stdin\"]\n", "build", "-t", "stdin:df", "-")
+		if code != 0 {
+			t.Fatalf("build - : exit %d\n%s%s", code, out, errOut)
+		}
+		if got := c.ok("run", "--rm", "stdin:df"); got != "from stdin\n" {
+			t.Errorf("Dockerfile from stdin: %q", got)
+		}
+		tarPath := filepath.Join(t.TempDir(), "ctx.tar")
+		tarFile(t, tarPath, map[string]string{"Dockerfile": "FROM busybox\nCOPY a.txt /\n", "a.txt": "in the tar\n"})
+		tarData, err := os.ReadFile(tarPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, errOut, code := c.run(string(tarData), "build", "-t", "stdin:tar", "-"); code != 0 {
+			t.Fatalf("build - < tar: exit %d\n%s%s", code, out, errOut)
+		}
+		if got := c.ok("run", "--rm", "stdin:tar", "cat", "/a.txt"); got != "in the tar\n" {
+			t.Errorf("tar context from stdin: %q", got)
+		}
+	})
 }
 
 // The build cache survives a daemon restart, `builder prune -a` empties it, and --cache-from
 // then reuses the steps of a tagged image instead.
 func TestBuildCacheLifetime(t *testing.T) {
-	for name, bin := range clis(t) {
-		t.Run(name, func(t *testing.T) {
-			c := withBusybox(t, bin)
-			ctx := t.TempDir()
-			writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nRUN echo one > /one\nRUN echo two > /two\nCMD [\"cat\", \"/one\"]\n"})
-			c.buildOK(ctx, "-t", "cached:1")
-			first := c.imageID("cached:1")
+	forEachCLI(t, func(t *testing.T, c *cli, ctx string) {
+		writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nRUN echo one > /one\nRUN echo two > /two\nCMD [\"cat\", \"/one\"]\n"})
+		c.buildOK(ctx, "-t", "cached:1")
+		first := c.imageID("cached:1")
 
-			c.d.Restart()
-			out := c.buildOK(ctx, "-t", "cached:1")
-			if strings.Count(out, "Using cache") != 3 || c.imageID("cached:1") != first {
-				t.Errorf("after a restart: %d steps from the cache, image %s (was %s):\n%s", strings.Count(out, "Using cache"), c.imageID("cached:1"), first, out)
-			}
+		c.d.Restart()
+		out := c.buildOK(ctx, "-t", "cached:1")
+		if strings.Count(out, "Using cache") != 3 || c.imageID("cached:1") != first {
+			t.Errorf("after a restart: %d steps from the cache, image %s (was %s):\n%s", strings.Count(out, "Using cache"), c.imageID("cached:1"), first, out)
+		}
 
-			c.ok("builder", "prune", "-a", "-f")
-			out = c.buildOK(ctx, "-t", "cached:2")
-			if strings.Contains(out, "Using cache") {
-				t.Errorf("a build after builder prune -a used the cache:\n%s", out)
-			}
-			c.ok("builder", "prune", "-a", "-f")
-			out = c.buildOK(ctx, "--cache-from", "cached:2", "-t", "cached:3")
-			if strings.Count(out, "Using cache") != 3 || strings.Contains(out, "Running in") {
-				t.Errorf("--cache-from did not reuse the image's steps:\n%s", out)
-			}
-		})
-	}
+		c.ok("builder", "prune", "-a", "-f")
+		out = c.buildOK(ctx, "-t", "cached:2")
+		if strings.Contains(out, "Using cache") {
+			t.Errorf("a build after builder prune -a used the cache:\n%s", out)
+		}
+		c.ok("builder", "prune", "-a", "-f")
+		out = c.buildOK(ctx, "--cache-from", "cached:2", "-t", "cached:3")
+		if strings.Count(out, "Using cache") != 3 || strings.Contains(out, "Running in") {
+			t.Errorf("--cache-from did not reuse the image's steps:\n%s", out)
+		}
+	})
 }
 
 // --pull fetches the base even when a local image of that name exists; without it the local

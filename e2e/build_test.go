@@ -115,98 +115,91 @@ type builtImage struct {
 }
 
 func TestBuildEveryInstruction(t *testing.T) {
-	for name, bin := range clis(t) {
-		t.Run(name, func(t *testing.T) {
-			c := withBusybox(t, bin)
-			ctx := t.TempDir()
-			writeFiles(t, ctx, map[string]string{"Dockerfile": everyInstruction, "hello.txt": "hi\n", "secret.txt": "s3cret\n"})
-			tarFile(t, filepath.Join(ctx, "archive.tar"), map[string]string{"inner/a.txt": "from tar\n"})
-			out := c.buildOK(ctx, "-t", "every:1", "-t", "every:2")
-			if !strings.Contains(out, "hello world from 1.0") {
-				t.Fatalf("RUN output missing:\n%s", out)
+	forEachCLI(t, func(t *testing.T, c *cli, ctx string) {
+		writeFiles(t, ctx, map[string]string{"Dockerfile": everyInstruction, "hello.txt": "hi\n", "secret.txt": "s3cret\n"})
+		tarFile(t, filepath.Join(ctx, "archive.tar"), map[string]string{"inner/a.txt": "from tar\n"})
+		out := c.buildOK(ctx, "-t", "every:1", "-t", "every:2")
+		if !strings.Contains(out, "hello world from 1.0") {
+			t.Fatalf("RUN output missing:\n%s", out)
+		}
+		var insp []builtImage
+		if err := json.Unmarshal([]byte(c.ok("image", "inspect", "every:1")), &insp); err != nil || len(insp) != 1 {
+			t.Fatalf("inspect: %v", err)
+		}
+		cfg := insp[0].Config
+		env := strings.Join(cfg.Env, ",")
+		checks := map[string]bool{
+			"env":        strings.Contains(env, "GREETING=hello world") && strings.Contains(env, "APP_HOME=/app"),
+			"cmd":        strings.Join(cfg.Cmd, " ") == "cat /app/greeting",
+			"entrypoint": strings.Join(cfg.Entrypoint, " ") == "/bin/sh -c",
+			"workdir":    cfg.WorkingDir == "/app",
+			"user":       cfg.User == "1000:1000",
+			"labels":     cfg.Labels["org.example.version"] == "1.0" && cfg.Labels["maintainer.note"] == "two words",
+			"ports":      cfg.ExposedPorts["8080/tcp"] != nil && cfg.ExposedPorts["53/udp"] != nil,
+			"volumes":    cfg.Volumes["/data"] != nil,
+			"stopsignal": cfg.StopSignal == "SIGINT",
+			"shell":      strings.Join(cfg.Shell, " ") == "/bin/sh -ec",
+			"onbuild":    len(cfg.OnBuild) == 1 && cfg.OnBuild[0] == "RUN echo child",
+			"health":     cfg.Healthcheck != nil && cfg.Healthcheck.Retries == 3 && cfg.Healthcheck.Interval == 5e9,
+			"author":     insp[0].Author == "berth tests <tests@example.com>",
+		}
+		for what, ok := range checks {
+			if !ok {
+				t.Errorf("%s not as written: %+v", what, insp[0])
 			}
-			var insp []builtImage
-			if err := json.Unmarshal([]byte(c.ok("image", "inspect", "every:1")), &insp); err != nil || len(insp) != 1 {
-				t.Fatalf("inspect: %v", err)
+		}
+		if id2 := c.imageID("every:2"); id2 != insp[0].Id {
+			t.Errorf("second tag points at %s, not %s", id2, insp[0].Id)
+		}
+		got := c.ok("run", "--rm", "--entrypoint", "cat", "every:1", "/app/hello.txt", "/app/unpacked/inner/a.txt", "/app/greeting", "/app/exec", "/app/heredoc")
+		if got != "hi\nfrom tar\nhello world from 1.0\nexec form\nheredoc\n" {
+			t.Errorf("files in the image: %q", got)
+		}
+		if got := c.ok("run", "--rm", "--entrypoint", "stat", "every:1", "-c", "%u:%g %a", "/app/secret.txt"); got != "1000:1000 600\n" {
+			t.Errorf("COPY --chown --chmod: %q", got)
+		}
+		hist := c.ok("history", "--no-trunc", "--format", "{{.CreatedBy}}|{{.Size}}", "every:1")
+		for _, want := range []string{
+			`/bin/sh -ec #(nop)  CMD ["cat /app/greeting"]|0B`,
+			`/bin/sh -c #(nop)  WORKDIR /app|`,
+			`|1 VERSION=1.0 /bin/sh -c echo "$GREETING from $VERSION" > /app/greeting && cat /app/greeting|`,
+			`/bin/sh -c #(nop)  ENV APP_HOME=/app GREETING=hello world|0B`,
+			`/bin/sh -c #(nop) COPY file:`,
+		} {
+			if !strings.Contains(hist, want) {
+				t.Errorf("history lacks %q:\n%s", want, hist)
 			}
-			cfg := insp[0].Config
-			env := strings.Join(cfg.Env, ",")
-			checks := map[string]bool{
-				"env":        strings.Contains(env, "GREETING=hello world") && strings.Contains(env, "APP_HOME=/app"),
-				"cmd":        strings.Join(cfg.Cmd, " ") == "cat /app/greeting",
-				"entrypoint": strings.Join(cfg.Entrypoint, " ") == "/bin/sh -c",
-				"workdir":    cfg.WorkingDir == "/app",
-				"user":       cfg.User == "1000:1000",
-				"labels":     cfg.Labels["org.example.version"] == "1.0" && cfg.Labels["maintainer.note"] == "two words",
-				"ports":      cfg.ExposedPorts["8080/tcp"] != nil && cfg.ExposedPorts["53/udp"] != nil,
-				"volumes":    cfg.Volumes["/data"] != nil,
-				"stopsignal": cfg.StopSignal == "SIGINT",
-				"shell":      strings.Join(cfg.Shell, " ") == "/bin/sh -ec",
-				"onbuild":    len(cfg.OnBuild) == 1 && cfg.OnBuild[0] == "RUN echo child",
-				"health":     cfg.Healthcheck != nil && cfg.Healthcheck.Retries == 3 && cfg.Healthcheck.Interval == 5e9,
-				"author":     insp[0].Author == "berth tests <tests@example.com>",
-			}
-			for what, ok := range checks {
-				if !ok {
-					t.Errorf("%s not as written: %+v", what, insp[0])
-				}
-			}
-			if id2 := c.imageID("every:2"); id2 != insp[0].Id {
-				t.Errorf("second tag points at %s, not %s", id2, insp[0].Id)
-			}
-			got := c.ok("run", "--rm", "--entrypoint", "cat", "every:1", "/app/hello.txt", "/app/unpacked/inner/a.txt", "/app/greeting", "/app/exec", "/app/heredoc")
-			if got != "hi\nfrom tar\nhello world from 1.0\nexec form\nheredoc\n" {
-				t.Errorf("files in the image: %q", got)
-			}
-			if got := c.ok("run", "--rm", "--entrypoint", "stat", "every:1", "-c", "%u:%g %a", "/app/secret.txt"); got != "1000:1000 600\n" {
-				t.Errorf("COPY --chown --chmod: %q", got)
-			}
-			hist := c.ok("history", "--no-trunc", "--format", "{{.CreatedBy}}|{{.Size}}", "every:1")
-			for _, want := range []string{
-				`/bin/sh -ec #(nop)  CMD ["cat /app/greeting"]|0B`,
-				`/bin/sh -c #(nop)  WORKDIR /app|`,
-				`|1 VERSION=1.0 /bin/sh -c echo "$GREETING from $VERSION" > /app/greeting && cat /app/greeting|`,
-				`/bin/sh -c #(nop)  ENV APP_HOME=/app GREETING=hello world|0B`,
-				`/bin/sh -c #(nop) COPY file:`,
-			} {
-				if !strings.Contains(hist, want) {
-					t.Errorf("history lacks %q:\n%s", want, hist)
-				}
-			}
+		}
 
-			// Nothing changed: every step from the cache, the same image.
-			out = c.buildOK(ctx, "-t", "every:1")
-			if n := strings.Count(out, "Using cache"); n < 20 {
-				t.Errorf("rebuild used the cache %d times:\n%s", n, out)
-			}
-			if strings.Contains(out, "Running in") {
-				t.Errorf("rebuild ran a container:\n%s", out)
-			}
-			if id := c.imageID("every:1"); id != insp[0].Id {
-				t.Errorf("rebuild made %s, first build %s", id, insp[0].Id)
-			}
+		// Nothing changed: every step from the cache, the same image.
+		out = c.buildOK(ctx, "-t", "every:1")
+		if n := strings.Count(out, "Using cache"); n < 20 {
+			t.Errorf("rebuild used the cache %d times:\n%s", n, out)
+		}
+		if strings.Contains(out, "Running in") {
+			t.Errorf("rebuild ran a container:\n%s", out)
+		}
+		if id := c.imageID("every:1"); id != insp[0].Id {
+			t.Errorf("rebuild made %s, first build %s", id, insp[0].Id)
+		}
 
-			// One COPY'd file changed: the steps before it cached, it and the ones after rebuilt.
-			writeFiles(t, ctx, map[string]string{"hello.txt": "changed\n"})
-			out = c.buildOK(ctx, "-t", "every:1")
-			before, after, _ := strings.Cut(out, "COPY hello.txt .")
-			if strings.Count(before, "Using cache") != 5 || strings.Contains(after, "Using cache") {
-				t.Errorf("after a change: cache use before the COPY %d, after it %d:\n%s", strings.Count(before, "Using cache"), strings.Count(after, "Using cache"), out)
-			}
-			if got := c.ok("run", "--rm", "--entrypoint", "cat", "every:1", "/app/hello.txt"); got != "changed\n" {
-				t.Errorf("changed file: %q", got)
-			}
-		})
-	}
+		// One COPY'd file changed: the steps before it cached, it and the ones after rebuilt.
+		writeFiles(t, ctx, map[string]string{"hello.txt": "changed\n"})
+		out = c.buildOK(ctx, "-t", "every:1")
+		before, after, _ := strings.Cut(out, "COPY hello.txt .")
+		if strings.Count(before, "Using cache") != 5 || strings.Contains(after, "Using cache") {
+			t.Errorf("after a change: cache use before the COPY %d, after it %d:\n%s", strings.Count(before, "Using cache"), strings.Count(after, "Using cache"), out)
+		}
+		if got := c.ok("run", "--rm", "--entrypoint", "cat", "every:1", "/app/hello.txt"); got != "changed\n" {
+			t.Errorf("changed file: %q", got)
+		}
+	})
 }
 
 func TestBuildMultiStage(t *testing.T) {
-	for name, bin := range clis(t) {
-		t.Run(name, func(t *testing.T) {
-			c := withBusybox(t, bin)
-			ctx := t.TempDir()
-			writeFiles(t, ctx, map[string]string{
-				"Dockerfile": `FROM busybox AS builder
+	forEachCLI(t, func(t *testing.T, c *cli, ctx string) {
+		writeFiles(t, ctx, map[string]string{
+			"Dockerfile": `FROM busybox AS builder
 RUN mkdir /out && echo artifact > /out/app
 FROM busybox AS unused
 RUN echo never-built-for-final
@@ -214,91 +207,90 @@ FROM busybox AS final
 COPY --from=builder /out/app /usr/local/bin/app
 CMD ["cat", "/usr/local/bin/app"]
 `,
-				"keep.txt":      "k",
-				"secret.key":    "do not send",
-				".dockerignore": "*.key\n",
-			})
-			out := c.buildOK(ctx, "-t", "multi")
-			if strings.Contains(out, "never-built-for-final") {
-				t.Errorf("an unneeded stage was built:\n%s", out)
-			}
-			if got := c.ok("run", "--rm", "multi"); got != "artifact\n" {
-				t.Errorf("artifact %q", got)
-			}
-			out = c.buildOK(ctx, "--target", "builder", "-t", "early")
-			if strings.Contains(out, "COPY --from") {
-				t.Errorf("--target builder went past its stage:\n%s", out)
-			}
-			if got := c.ok("run", "--rm", "early", "cat", "/out/app"); got != "artifact\n" {
-				t.Errorf("target image %q", got)
-			}
-			writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nCOPY . /ctx/\n"})
-			c.buildOK(ctx, "-t", "ctx")
-			got := c.ok("run", "--rm", "ctx", "ls", "/ctx")
-			if strings.Contains(got, "secret.key") || !strings.Contains(got, "keep.txt") {
-				t.Errorf(".dockerignore not applied: %q", got)
-			}
+			"keep.txt":      "k",
+			"secret.key":    "do not send",
+			".dockerignore": "*.key\n",
 		})
-	}
+		out := c.buildOK(ctx, "-t", "multi")
+		if strings.Contains(out, "never-built-for-final") {
+			t.Errorf("an unneeded stage was built:\n%s", out)
+		}
+		if got := c.ok("run", "--rm", "multi"); got != "artifact\n" {
+			t.Errorf("artifact %q", got)
+		}
+		out = c.buildOK(ctx, "--target", "builder", "-t", "early")
+		if strings.Contains(out, "COPY --from") {
+			t.Errorf("--target builder went past its stage:\n%s", out)
+		}
+		if got := c.ok("run", "--rm", "early", "cat", "/out/app"); got != "artifact\n" {
+			t.Errorf("target image %q", got)
+		}
+		writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nCOPY . /ctx/\n"})
+		c.buildOK(ctx, "-t", "ctx")
+		got := c.ok("run", "--rm", "ctx", "ls", "/ctx")
+		if strings.Contains(got, "secret.key") || !strings.Contains(got, "keep.txt") {
+			t.Errorf(".dockerignore not applied: %q", got)
+		}
+	})
 }
 
 func TestBuildOnbuildAndErrors(t *testing.T) {
-	for name, bin := range clis(t) {
-		t.Run(name, func(t *testing.T) {
-			c := withBusybox(t, bin)
-			ctx := t.TempDir()
-			writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nONBUILD RUN echo fired > /onbuild\n"})
-			c.buildOK(ctx, "-t", "parent")
-			writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM parent\nCMD [\"cat\", \"/onbuild\"]\n"})
-			c.buildOK(ctx, "-t", "child")
-			if got := c.ok("run", "--rm", "child"); got != "fired\n" {
-				t.Errorf("ONBUILD trigger: %q", got)
+	forEachCLI(t, func(t *testing.T, c *cli, ctx string) {
+		writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nONBUILD RUN echo fired > /onbuild\n"})
+		c.buildOK(ctx, "-t", "parent")
+		writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM parent\nCMD [\"cat\", \"/onbuild\"]\n"})
+		c.buildOK(ctx, "-t", "child")
+		if got := c.ok("run", "--rm", "child"); got != "fired\n" {
+			t.Errorf("ONBUILD trigger: %q", got)
+		}
+		if got := c.ok("image", "inspect", "--format", "{{len .Config.OnBuild}}", "child"); got != "0\n" {
+			t.Errorf("child keeps the triggers: %q", got)
+		}
+		for df, want := range map[string][]string{
+			"FROM busybox\nRUN true\nFROBNICATE x\n":   {"line 3", "unknown instruction: FROBNICATE"},
+			"FROM busybox\nRUN echo failing; exit 3\n": {"failing", "The command '/bin/sh -c echo failing; exit 3' returned a non-zero code: 3", "Dockerfile:2"},
+			"FROM busybox\nCOPY missing.txt /\n":       {"missing.txt", "Dockerfile:2"},
+			"FROM busybox\nCOPY --from=nosuch /a /b\n": {"nosuch", "Dockerfile:2"},
+			"FROM busybox\nCOPY --bogus=1 a /\n":       {"line 2", "bogus"},
+		} {
+			writeFiles(t, ctx, map[string]string{"Dockerfile": df})
+			out, errOut, code := c.build(ctx)
+			if code == 0 {
+				t.Errorf("%q built", df)
+				continue
 			}
-			if got := c.ok("image", "inspect", "--format", "{{len .Config.OnBuild}}", "child"); got != "0\n" {
-				t.Errorf("child keeps the triggers: %q", got)
-			}
-			for df, want := range map[string][]string{
-				"FROM busybox\nRUN true\nFROBNICATE x\n":   {"line 3", "unknown instruction: FROBNICATE"},
-				"FROM busybox\nRUN echo failing; exit 3\n": {"failing", "The command '/bin/sh -c echo failing; exit 3' returned a non-zero code: 3", "Dockerfile:2"},
-				"FROM busybox\nCOPY missing.txt /\n":       {"missing.txt", "Dockerfile:2"},
-				"FROM busybox\nCOPY --from=nosuch /a /b\n": {"nosuch", "Dockerfile:2"},
-				"FROM busybox\nCOPY --bogus=1 a /\n":       {"line 2", "bogus"},
-			} {
-				writeFiles(t, ctx, map[string]string{"Dockerfile": df})
-				out, errOut, code := c.build(ctx)
-				if code == 0 {
-					t.Errorf("%q built", df)
-					continue
-				}
-				for _, w := range want {
-					if !strings.Contains(out+errOut, w) {
-						t.Errorf("%q: output lacks %q:\n%s%s", df, w, out, errOut)
-					}
+			for _, w := range want {
+				if !strings.Contains(out+errOut, w) {
+					t.Errorf("%q: output lacks %q:\n%s%s", df, w, out, errOut)
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // RUN is on the default bridge as in docker (it reaches the network through eth0), and
 // --network none leaves it loopback only; the two builds do not share cache entries.
 func TestBuildNetwork(t *testing.T) {
+	forEachCLI(t, func(t *testing.T, c *cli, ctx string) {
+		writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nRUN ls /sys/class/net | tr '\\n' ' ' > /nets\n"})
+		c.buildOK(ctx, "-t", "net:default")
+		if got := c.ok("run", "--rm", "net:default", "cat", "/nets"); got != "eth0 lo " {
+			t.Errorf("interfaces of a default RUN: %q, want eth0 and lo", got)
+		}
+		out := c.buildOK(ctx, "--network", "none", "-t", "net:none")
+		if strings.Contains(out, "Using cache") {
+			t.Errorf("--network none reused the default build's RUN:\n%s", out)
+		}
+		if got := c.ok("run", "--rm", "net:none", "cat", "/nets"); got != "lo " {
+			t.Errorf("interfaces of a --network none RUN: %q, want lo only", got)
+		}
+	})
+}
+
+// forEachCLI runs body as a subtest with the docker CLI and with berth, each against its own
+// daemon holding busybox, with an empty directory for the build context.
+func forEachCLI(t *testing.T, body func(t *testing.T, c *cli, ctx string)) {
 	for name, bin := range clis(t) {
-		t.Run(name, func(t *testing.T) {
-			c := withBusybox(t, bin)
-			ctx := t.TempDir()
-			writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nRUN ls /sys/class/net | tr '\\n' ' ' > /nets\n"})
-			c.buildOK(ctx, "-t", "net:default")
-			if got := c.ok("run", "--rm", "net:default", "cat", "/nets"); got != "eth0 lo " {
-				t.Errorf("interfaces of a default RUN: %q, want eth0 and lo", got)
-			}
-			out := c.buildOK(ctx, "--network", "none", "-t", "net:none")
-			if strings.Contains(out, "Using cache") {
-				t.Errorf("--network none reused the default build's RUN:\n%s", out)
-			}
-			if got := c.ok("run", "--rm", "net:none", "cat", "/nets"); got != "lo " {
-				t.Errorf("interfaces of a --network none RUN: %q, want lo only", got)
-			}
-		})
+		t.Run(name, func(t *testing.T) { body(t, withBusybox(t, bin), t.TempDir()) })
 	}
 }
