@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/moby/moby/api/types/volume"
+
 	"github.com/berth-project/berth/api/filters"
 	"github.com/berth-project/berth/internal/errdefs"
 	"github.com/berth-project/berth/internal/metadata"
@@ -63,8 +65,13 @@ func TestServiceLifecycle(t *testing.T) {
 		t.Fatalf("bad filter: %v", err)
 	}
 	du, _ := s.DiskUsage(ctx)
-	if du[0].Name != anon.Name || du[0].UsageData.RefCount != 1 || du[1].UsageData.Size != 5 {
-		t.Fatalf("disk usage: %+v %+v", du[0].UsageData, du[1].UsageData)
+	// Sorted by name, and the anonymous volume's name is random hex: find each by name.
+	usage := map[string]*volume.UsageData{}
+	for _, v := range du {
+		usage[v.Name] = v.UsageData
+	}
+	if len(du) != 2 || usage[anon.Name] == nil || usage[anon.Name].RefCount != 1 || usage["data"] == nil || usage["data"].Size != 5 {
+		t.Fatalf("disk usage: %+v", usage)
 	}
 
 	// A restart keeps records; references come back from the containers (Restore).
