@@ -3,8 +3,8 @@
 // berthd starts it detached (its own session, stdio on /dev/null) with a ready
 // OCI bundle; the shim runs `runc run --detach` (with --hold-output it copies
 // no output until asked on the control socket, so attach clients connected
-// after the launch miss nothing), owns the container's stdio pipes or pty, writes the output to a docker json-file log,
-// serves attach and control sockets in its state directory, reaps the
+// after the launch miss nothing), owns the container's stdio pipes or pty,
+// writes the output to a docker json-file log, serves attach and control sockets in its state directory, reaps the
 // container init as a child subreaper, records the exit status in exit.json,
 // deletes the container and exits. It does not depend on berthd staying up:
 // berthd re-adopts a running shim through the files in the state directory

@@ -120,8 +120,7 @@ func (s *shim) run() int {
 	// One `run --detach` creates and starts the container. With --hold-output its first output
 	// waits in the pipes (or the pty) until the attach clients are connected, which costs no
 	// runtime exec, where `create` and a later `start` would cost one.
-	args := []string{"run", "--detach"}
-	args = append(args, "--bundle", s.cfg.bundle, "--pid-file", filepath.Join(s.cfg.stateDir, wire.InitPidFile))
+	args := []string{"run", "--detach", "--bundle", s.cfg.bundle, "--pid-file", filepath.Join(s.cfg.stateDir, wire.InitPidFile)}
 	if s.cfg.tty {
 		args = append(args, "--console-socket", consolePath)
 	}
@@ -219,7 +218,7 @@ func (s *shim) finish(ws syscall.WaitStatus, oomFile string, devnull int) int {
 	if err := s.runtimeRun([3]int{devnull, devnull, devnull}, "delete", "--force", s.cfg.id); err != nil {
 		logf("delete: " + err.Error())
 	}
-	if err := writeFileAtomic(wire.ExitFile, wire.AppendExit(nil, code, time.Now(), oom, "")); err != nil {
+	if err := writeFileAtomic(wire.ExitFile, wire.AppendExit(nil, code, time.Now(), oom)); err != nil {
 		logf("write exit status: " + err.Error())
 		return 1
 	}

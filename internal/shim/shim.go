@@ -61,8 +61,6 @@ type ExitStatus struct {
 	ExitCode   int       `json:"exit_code"`
 	FinishedAt time.Time `json:"finished_at"`
 	OOMKilled  bool      `json:"oom_killed"`
-	// Error is set when a deferred start failed (the container never ran).
-	Error string `json:"error,omitempty"`
 }
 
 // Handle is a launched shim.

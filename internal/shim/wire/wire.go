@@ -130,17 +130,13 @@ func appendEscaped(dst, s []byte) []byte {
 }
 
 // AppendExit appends the exit record stored in ExitFile.
-func AppendExit(dst []byte, code int, finished time.Time, oomKilled bool, errMsg string) []byte {
+func AppendExit(dst []byte, code int, finished time.Time, oomKilled bool) []byte {
 	dst = append(dst, `{"exit_code":`...)
 	dst = strconv.AppendInt(dst, int64(code), 10)
 	dst = append(dst, `,"finished_at":"`...)
 	dst = AppendTime(dst, finished)
 	dst = append(dst, `","oom_killed":`...)
 	dst = strconv.AppendBool(dst, oomKilled)
-	if errMsg != "" {
-		dst = append(dst, `,"error":`...)
-		dst = AppendString(dst, errMsg)
-	}
 	return append(dst, "}\n"...)
 }
 
