@@ -126,9 +126,10 @@ func (d *Daemon) start() error {
 	if err != nil {
 		return err
 	}
+	facts := host.Read()
 	containers, err := container.New(filepath.Join(cfg.DataRoot, "containers"), images, layers, volumes, container.Runner{
 		ExecRoot: filepath.Join(cfg.ExecRoot, "containers"), ShimPath: shimPath, Runtimes: rts,
-		DefaultRuntime: cfg.DefaultRuntime, InitPath: initBinary(), NoX32ABI: !host.HasX32ABI(host.Read().Kernel),
+		DefaultRuntime: cfg.DefaultRuntime, InitPath: initBinary(), NoX32ABI: !host.HasX32ABI(facts.Kernel),
 	}, bus, d.log.With("component", "container"))
 	if err != nil {
 		return err
@@ -172,7 +173,7 @@ func (d *Daemon) start() error {
 		Labels:          cfg.Labels,
 	}
 	d.server = server.New(d.log.With("component", "api"),
-		systemrouter.New(systemBackend{images, containers, volumes, bus, reg, builder}, sysCfg, host.Read(), d.log),
+		systemrouter.New(systemBackend{images, containers, volumes, bus, reg, builder}, sysCfg, facts, d.log),
 		imagerouter.New(images, &http.Client{Timeout: 0}),
 		containerrouter.New(containers),
 		volumerouter.New(volumes),
