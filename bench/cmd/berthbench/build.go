@@ -94,12 +94,7 @@ func writeBuildContext(dir string, version int) error {
 
 func buildRows(rounds int) []row {
 	pick := func(f func(*buildResult) []time.Duration) func(*result) (string, float64, bool) {
-		return func(r *result) (string, float64, bool) {
-			if r.build == nil {
-				return "-", 0, false
-			}
-			return spread(f(r.build))
-		}
+		return spreadCell(func(r *result) *buildResult { return r.build }, f)
 	}
 	return []row{
 		{fmt.Sprintf("docker build FROM/RUN/COPY/CMD, --no-cache (median of %d)", rounds), pick(func(b *buildResult) []time.Duration { return b.cold })},

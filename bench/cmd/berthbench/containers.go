@@ -237,12 +237,8 @@ func containerRows(o options) []row {
 		}
 	}
 	return []row{
-		{fmt.Sprintf("docker run --rm busybox true (median of %d)", o.runs), func(r *result) (string, float64, bool) {
-			if r.ctr == nil {
-				return "-", 0, false
-			}
-			return spread(r.ctr.runRm)
-		}},
+		{fmt.Sprintf("docker run --rm busybox true (median of %d)", o.runs), spreadCell(func(r *result) *containerResult { return r.ctr },
+			func(c *containerResult) []time.Duration { return c.runRm })},
 		{fmt.Sprintf("same, default bridge network (median of %d)", o.runs), func(r *result) (string, float64, bool) {
 			if r.ctr == nil || len(r.ctr.runRmNet) == 0 {
 				return "-", 0, false

@@ -439,6 +439,17 @@ func throughput(pick func(*result) map[string]float64, label string) func(*resul
 	}
 }
 
+// spreadCell is the cell of a row of durations held in one part of an engine's result;
+// part returns nil when that part was not measured.
+func spreadCell[T any](part func(*result) *T, pick func(*T) []time.Duration) func(*result) (string, float64, bool) {
+	return func(r *result) (string, float64, bool) {
+		if p := part(r); p != nil {
+			return spread(pick(p))
+		}
+		return "-", 0, false
+	}
+}
+
 // spread formats durations as "median ms (min-max)" and returns the median for the ratio.
 func spread(xs []time.Duration) (string, float64, bool) {
 	if len(xs) == 0 {

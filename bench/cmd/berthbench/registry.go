@@ -102,12 +102,7 @@ func measureRegistry(ctx context.Context, o options, d *daemon, big archive, fai
 
 func registryRows(label string, rounds int) []row {
 	pick := func(f func(*registryResult) []time.Duration) func(*result) (string, float64, bool) {
-		return func(r *result) (string, float64, bool) {
-			if r.reg == nil {
-				return "-", 0, false
-			}
-			return spread(f(r.reg))
-		}
+		return spreadCell(func(r *result) *registryResult { return r.reg }, f)
 	}
 	return []row{
 		{fmt.Sprintf("docker push %s to a local registry (median of %d)", label, rounds), pick(func(r *registryResult) []time.Duration { return r.push })},
