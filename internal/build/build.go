@@ -28,6 +28,7 @@ import (
 	"github.com/berth-project/berth/internal/build/dockerfile"
 	containersvc "github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/errdefs"
+	"github.com/berth-project/berth/internal/host"
 	"github.com/berth-project/berth/internal/image"
 	"github.com/berth-project/berth/internal/metadata"
 )
@@ -83,10 +84,11 @@ func New(ctx context.Context, root string, db *metadata.DB, images Images, conta
 	if err := os.RemoveAll(filepath.Join(root, "tmp")); err != nil {
 		return nil, err
 	}
-	for _, d := range []string{"tmp", "cache"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
-			return nil, err
-		}
+	if err := host.MkdirSpread(filepath.Join(root, "tmp"), 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(root, "cache"), 0o700); err != nil {
+		return nil, err
 	}
 	leftovers, err := containers.List(ctx, true, -1, filters.Args{"label": {buildLabel: true}})
 	if err != nil {

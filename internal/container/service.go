@@ -22,6 +22,7 @@ import (
 	"github.com/berth-project/berth/api/filters"
 	apitypes "github.com/berth-project/berth/api/types"
 	"github.com/berth-project/berth/internal/errdefs"
+	"github.com/berth-project/berth/internal/host"
 	"github.com/berth-project/berth/internal/image"
 	"github.com/berth-project/berth/internal/oci"
 	"github.com/berth-project/berth/internal/snapshot/overlay"
@@ -58,7 +59,7 @@ type Service struct {
 
 // New loads the container records under root and re-takes their volume references.
 func New(root string, images Images, layers *overlay.Store, volumes Volumes, run Runner, ev Events, log *slog.Logger) (*Service, error) {
-	if err := os.MkdirAll(root, 0o700); err != nil {
+	if err := host.MkdirSpread(root, 0o700); err != nil {
 		return nil, err
 	}
 	s := &Service{root: root, images: images, layers: layers, volumes: volumes, run: run, events: ev, log: log, byID: map[string]*Container{}, byName: map[string]string{}, execs: map[string]*execProc{}}

@@ -75,7 +75,7 @@ func (d *Daemon) start() error {
 	if err := os.MkdirAll(cfg.DataRoot, 0o711); err != nil {
 		return fmt.Errorf("create data root: %w", err)
 	}
-	if err := os.MkdirAll(cfg.ExecRoot, 0o700); err != nil {
+	if err := host.MkdirSpread(filepath.Join(cfg.ExecRoot, "containers"), 0o700); err != nil {
 		return fmt.Errorf("create exec root: %w", err)
 	}
 	if err := d.takeLock(); err != nil {

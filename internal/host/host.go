@@ -1,5 +1,6 @@
-// Package host reads facts about the machine berthd runs on: kernel, distribution, CPUs, memory and
-// the cgroup hierarchy mode, which decides how containers get their resource limits.
+// Package host reads facts about the machine berthd runs on (kernel, distribution, CPUs, memory and
+// the cgroup hierarchy mode, which decides how containers get their resource limits) and places
+// berthd's busiest directories on its filesystem.
 package host
 
 import (

@@ -20,6 +20,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/berth-project/berth/internal/errdefs"
+	"github.com/berth-project/berth/internal/host"
 )
 
 // Runtime is one configured OCI runtime.
@@ -33,7 +34,7 @@ type Runtime struct {
 
 // New returns a driver for the runtime binary at path keeping its state under root.
 func New(name, path, root string) (*Runtime, error) {
-	if err := os.MkdirAll(root, 0o700); err != nil {
+	if err := host.MkdirSpread(root, 0o700); err != nil {
 		return nil, err
 	}
 	return &Runtime{Name: name, Path: path, Root: root, rc: &gorunc.Runc{Command: path, Root: root}}, nil

@@ -31,6 +31,7 @@ import (
 	"github.com/berth-project/berth/api/filters"
 	"github.com/berth-project/berth/internal/archive"
 	"github.com/berth-project/berth/internal/errdefs"
+	"github.com/berth-project/berth/internal/host"
 	"github.com/berth-project/berth/internal/metadata"
 )
 
@@ -72,7 +73,7 @@ type Service struct {
 // New loads the volume records and removes directories no record names: the leftovers of a create
 // or remove that a crash interrupted.
 func New(root string, db *metadata.DB, ev Events, log *slog.Logger) (*Service, error) {
-	if err := os.MkdirAll(root, 0o701); err != nil {
+	if err := host.MkdirSpread(root, 0o701); err != nil {
 		return nil, err
 	}
 	s := &Service{root: root, db: db, events: ev, log: log, vols: map[string]*vol{}}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/berth-project/berth/internal/archive"
 	"github.com/berth-project/berth/internal/errdefs"
+	"github.com/berth-project/berth/internal/host"
 )
 
 // Layer describes one committed layer.
@@ -39,8 +40,12 @@ type Store struct {
 
 // New opens (creating if needed) a layer store at root and removes leftovers of interrupted unpacks.
 func New(root string) (*Store, error) {
-	for _, d := range []string{"layers", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(root, "layers"), 0o700); err != nil {
+		return nil, err
+	}
+	// Unpacks and writable layers come and go all day: spread them over the disk.
+	for _, d := range []string{"tmp", "containers"} {
+		if err := host.MkdirSpread(filepath.Join(root, d), 0o700); err != nil {
 			return nil, err
 		}
 	}
