@@ -27,6 +27,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/internal/errdefs"
+	"github.com/berth-project/berth/internal/host"
 )
 
 const (
@@ -384,7 +385,7 @@ func (a *applier) regular(full string, hdr *tar.Header, tr *tar.Reader) error {
 	if err != nil {
 		return err
 	}
-	n, err := a.copy(f, tr)
+	n, err := a.copy(&host.Writeback{F: f}, tr)
 	a.size += n
 	if err != nil {
 		f.Close()
@@ -400,7 +401,7 @@ func (a *applier) regular(full string, hdr *tar.Header, tr *tar.Reader) error {
 // rather than using io.CopyBuffer because *os.File's ReaderFrom would bypass
 // the buffer, and because read errors (corrupt input) must be told apart from
 // write errors (disk full).
-func (a *applier) copy(f *os.File, tr *tar.Reader) (int64, error) {
+func (a *applier) copy(f io.Writer, tr *tar.Reader) (int64, error) {
 	var total int64
 	for {
 		n, rerr := tr.Read(a.buf)

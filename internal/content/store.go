@@ -16,6 +16,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/berth-project/berth/internal/errdefs"
+	"github.com/berth-project/berth/internal/host"
 )
 
 // Store keeps blobs under root/blobs/sha256 and in-flight writes under root/ingest.
@@ -46,6 +47,28 @@ func (s *Store) path(d digest.Digest) (string, error) {
 // Write stores the content of r. When expected is non-empty the content must hash to it; a mismatch
 // stores nothing. It returns the digest and size of what was written.
 func (s *Store) Write(r io.Reader, expected digest.Digest) (digest.Digest, int64, error) {
+	h := sha256.New()
+	return s.write(io.TeeReader(r, h), expected, func() (digest.Digest, error) {
+		got := digest.NewDigest(digest.SHA256, h)
+		if expected != "" && got != expected {
+			return "", errdefs.InvalidArgumentf("content digest mismatch: expected %s, got %s", expected, got)
+		}
+		return got, nil
+	})
+}
+
+// WriteVerified stores blob d from r, a stream that checks d itself and fails its last read on a
+// mismatch (a registry blob, verified as it downloads), so the bytes are not hashed twice.
+func (s *Store) WriteVerified(r io.Reader, d digest.Digest) (int64, error) {
+	_, n, err := s.write(r, d, func() (digest.Digest, error) { return d, nil })
+	return n, err
+}
+
+// writeBufSize is the copy buffer of a blob write: large enough that a 100 MB layer takes a
+// hundred writes, not thousands.
+const writeBufSize = 1 << 20
+
+func (s *Store) write(r io.Reader, expected digest.Digest, check func() (digest.Digest, error)) (digest.Digest, int64, error) {
 	if expected != "" {
 		if _, err := s.path(expected); err != nil {
 			return "", 0, err
@@ -57,8 +80,7 @@ func (s *Store) Write(r io.Reader, expected digest.Digest) (digest.Digest, int64
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // no-op once renamed
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), r)
+	n, err := io.CopyBuffer(&host.Writeback{F: f}, r, make([]byte, writeBufSize))
 	if err == nil {
 		err = f.Sync()
 	}
@@ -68,9 +90,9 @@ func (s *Store) Write(r io.Reader, expected digest.Digest) (digest.Digest, int64
 	if err != nil {
 		return "", 0, err
 	}
-	got := digest.NewDigest(digest.SHA256, h)
-	if expected != "" && got != expected {
-		return "", 0, errdefs.InvalidArgumentf("content digest mismatch: expected %s, got %s", expected, got)
+	got, err := check()
+	if err != nil {
+		return "", 0, err
 	}
 	dst, _ := s.path(got)
 	if _, err := os.Stat(dst); err == nil {

@@ -268,29 +268,35 @@ func (s *Service) downloadLayer(ctx context.Context, src *registry.Source, desc 
 	defer rc.Close()
 	body := newProgressReader(rc, func(n int64) { rep.Layer(id, "Downloading", n, desc.Size) })
 	if !unpack {
-		if _, _, err := s.content.Write(body, desc.Digest); err != nil {
+		if _, err := s.content.WriteVerified(body, desc.Digest); err != nil {
 			return err
 		}
 		rep.Status(id, "Download complete")
 		return nil
 	}
-	pr, pw := io.Pipe()
-	unpacked := make(chan error, 1)
+	pipe := newBlockPipe()
+	unpacked, written := make(chan error, 1), make(chan error, 1)
+	// An uncompressed layer's blob digest is its diff ID: the download's check covers both.
+	var verified func() error
+	if desc.Digest == diffID {
+		verified = func() error { return <-written }
+	}
 	go func() {
-		err := s.unpackStream(ctx, parent, diffID, pr)
+		err := s.unpackStream(ctx, parent, diffID, pipe, verified)
 		if err == nil {
-			_, err = io.Copy(io.Discard, pr) // trailing bytes after the compressed stream
+			_, err = io.Copy(io.Discard, pipe) // trailing bytes after the compressed stream
 		}
-		pr.CloseWithError(err)
+		// A writer still running hears of a failure that stopped the unpack first: bad content
+		// (or a full disk), which fetching again would not cure, hence no retry.
+		pipe.CloseRead(errdefs.As(errdefs.InvalidArgument, err))
 		unpacked <- err
 	}()
-	_, _, werr := s.content.Write(io.TeeReader(body, pw), desc.Digest)
-	pw.CloseWithError(werr)
+	_, werr := s.content.WriteVerified(io.TeeReader(body, pipe), desc.Digest)
+	pipe.CloseWrite(werr)
+	written <- werr
 	uerr := <-unpacked
 	if werr != nil {
-		if errors.Is(werr, io.ErrClosedPipe) || uerr != nil {
-			return uerr
-		}
+		// The download's own failure, or the unpack's, which the pipe handed to the writer.
 		return werr
 	}
 	rep.Status(id, "Verifying Checksum")
@@ -310,20 +316,26 @@ func (s *Service) unpackStored(ctx context.Context, desc ocispec.Descriptor, par
 	}
 	defer f.Close()
 	rep.Layer(shortID(desc.Digest), "Extracting", 0, desc.Size)
-	if err := s.unpackStream(ctx, parent, diffID, f); err != nil {
+	if err := s.unpackStream(ctx, parent, diffID, f, nil); err != nil {
 		return err
 	}
 	rep.Layer(shortID(desc.Digest), "Extracting", desc.Size, desc.Size)
 	return nil
 }
 
-func (s *Service) unpackStream(ctx context.Context, parent, diffID digest.Digest, r io.Reader) error {
+// unpackStream decompresses r and unpacks it on parent. With verified set, the caller vouches
+// for the content's diff ID once verified returns nil, and it is not hashed here.
+func (s *Service) unpackStream(ctx context.Context, parent, diffID digest.Digest, r io.Reader, verified func() error) error {
 	rc, err := archive.Decompress(r)
 	if err != nil {
 		return errdefs.InvalidArgumentf("layer %s: %v", diffID, err)
 	}
 	defer rc.Close()
-	_, err = s.layers.Unpack(ctx, parent, diffID, rc)
+	if verified != nil {
+		_, err = s.layers.UnpackVerified(ctx, parent, diffID, rc, verified)
+	} else {
+		_, err = s.layers.Unpack(ctx, parent, diffID, rc)
+	}
 	return err
 }
 

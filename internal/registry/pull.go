@@ -174,7 +174,24 @@ func (s *Source) Open(ctx context.Context, d digest.Digest) (io.ReadCloser, erro
 	if err != nil {
 		return nil, classify(err, "fetch blob "+d.String())
 	}
-	return rc, nil
+	return blobReader{rc, d}, nil
+}
+
+// blobReader words go-containerregistry's failed check at the end of a blob as docker does, and
+// as an invalid argument, so the download is not retried (docker does not retry one either).
+// Other read errors, such as a cut connection, pass as they are.
+type blobReader struct {
+	io.ReadCloser
+	d digest.Digest
+}
+
+func (b blobReader) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	// The check's error type is internal to go-containerregistry; its messages start so.
+	if err != nil && err != io.EOF && strings.HasPrefix(err.Error(), "error verifying") {
+		err = errdefs.InvalidArgumentf("filesystem layer verification failed for digest %s: %v", b.d, err)
+	}
+	return n, err
 }
 
 // ReadBlob returns the whole blob d, for configs and other small blobs.

@@ -92,6 +92,23 @@ func (s *Store) Get(chainID digest.Digest) (Layer, error) {
 // Unpack applies the uncompressed layer tar r on top of parent unless that layer already exists.
 // The tar must hash to diffID; otherwise nothing is kept.
 func (s *Store) Unpack(ctx context.Context, parent, diffID digest.Digest, r io.Reader) (Layer, error) {
+	h := sha256.New()
+	return s.unpack(ctx, parent, diffID, io.TeeReader(r, h), func() error {
+		if got := digest.NewDigest(digest.SHA256, h); got != diffID {
+			return errdefs.InvalidArgumentf("layer content does not match its diff ID: expected %s, got %s", diffID, got)
+		}
+		return nil
+	})
+}
+
+// UnpackVerified is Unpack for a caller that hashes the same bytes itself, as a pull does for a
+// layer whose blob is its uncompressed tar: rather than hash r a second time it calls verified
+// once r is applied and synced, and keeps the layer only if verified returns nil.
+func (s *Store) UnpackVerified(ctx context.Context, parent, diffID digest.Digest, r io.Reader, verified func() error) (Layer, error) {
+	return s.unpack(ctx, parent, diffID, r, verified)
+}
+
+func (s *Store) unpack(ctx context.Context, parent, diffID digest.Digest, r io.Reader, verified func() error) (Layer, error) {
 	chainID := ChainID(parent, diffID)
 	if l, err := s.Get(chainID); err == nil {
 		return l, nil
@@ -105,18 +122,13 @@ func (s *Store) Unpack(ctx context.Context, parent, diffID digest.Digest, r io.R
 	if err := os.Mkdir(diff, 0o755); err != nil {
 		return Layer{}, err
 	}
-	h := sha256.New()
-	tee := io.TeeReader(r, h)
-	size, err := archive.Apply(ctx, diff, tee, archive.ApplyOptions{})
+	size, err := archive.Apply(ctx, diff, r, archive.ApplyOptions{})
 	if err != nil {
 		return Layer{}, err
 	}
 	// The tar reader stops at the end-of-archive marker; the rest (padding) is part of the diff ID.
-	if _, err := io.Copy(io.Discard, tee); err != nil {
+	if _, err := io.Copy(io.Discard, r); err != nil {
 		return Layer{}, fmt.Errorf("read layer: %w", err)
-	}
-	if got := digest.NewDigest(digest.SHA256, h); got != diffID {
-		return Layer{}, errdefs.InvalidArgumentf("layer content does not match its diff ID: expected %s, got %s", diffID, got)
 	}
 	l := Layer{ChainID: chainID, DiffID: diffID, Parent: parent, Size: size}
 	raw, _ := json.Marshal(l)
@@ -124,6 +136,9 @@ func (s *Store) Unpack(ctx context.Context, parent, diffID digest.Digest, r io.R
 		return Layer{}, err
 	}
 	if err := syncFS(tmp); err != nil {
+		return Layer{}, err
+	}
+	if err := verified(); err != nil {
 		return Layer{}, err
 	}
 	if err := os.Rename(tmp, s.dir(chainID)); err != nil {
