@@ -1,6 +1,6 @@
 // Package host reads facts about the machine berthd runs on (kernel, distribution, CPUs, memory and
-// the cgroup hierarchy mode, which decides how containers get their resource limits) and places
-// berthd's busiest directories on its filesystem.
+// the cgroup hierarchy mode, which decides how containers get their resource limits) and tunes how
+// berthd lays out and writes its files there.
 package host
 
 import (
