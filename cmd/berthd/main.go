@@ -81,6 +81,7 @@ func parseConfig(args []string) (daemon.Config, error) {
 	fs.StringArrayVar(&flagCfg.RegistryMirrors, "registry-mirror", nil, "Preferred registry mirror (URL for Docker Hub, REGISTRY=URL for any other)")
 	fs.StringVar(&flagCfg.RegistryCertsDir, "registry-certs-dir", "", "Directory of per-registry certificates, <host:port>/ca.crt (default /etc/berth/certs.d and /etc/docker/certs.d)")
 	fs.StringArrayVar(&flagCfg.Labels, "label", nil, "Set key=value labels to the daemon")
+	fs.BoolVar(&flagCfg.CgroupFavorDynMods, "cgroup-favor-dynmods", cfg.CgroupFavorDynMods, "Remount the cgroup v2 hierarchy with favordynmods, for faster container starts")
 	fs.BoolVarP(&version, "version", "v", false, "Print version information and quit")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -120,6 +121,7 @@ func parseConfig(args []string) (daemon.Config, error) {
 		"bridge":               {"bridge", func() { cfg.Bridge = flagCfg.Bridge }},
 		"default-address-pool": {"default-address-pools", func() { cfg.DefaultAddressPools = flagCfg.DefaultAddressPools }},
 		"registry-certs-dir":   {"registry-certs-dir", func() { cfg.RegistryCertsDir = flagCfg.RegistryCertsDir }},
+		"cgroup-favor-dynmods": {"cgroup-favor-dynmods", func() { cfg.CgroupFavorDynMods = flagCfg.CgroupFavorDynMods }},
 	}
 	var conflicts []string
 	for name, b := range bindings {

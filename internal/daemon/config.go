@@ -36,6 +36,9 @@ type Config struct {
 	// DefaultAddressPools are the subnets networks without --subnet get (docker's 172.17-31/16
 	// and 192.168.x/20 when empty).
 	DefaultAddressPools []AddressPool `json:"default-address-pools,omitempty"`
+	// CgroupFavorDynMods remounts the host's cgroup v2 hierarchy with favordynmods, which spares
+	// each container start an RCU grace period (berth only; see host.FavorDynMods).
+	CgroupFavorDynMods bool `json:"cgroup-favor-dynmods"`
 }
 
 // AddressPool is one default-address-pools entry: base split into subnets of size bits.
@@ -81,6 +84,7 @@ func Defaults() Config {
 		LogLevel:           "info",
 		DefaultRuntime:     "runc",
 		InsecureRegistries: []string{"127.0.0.0/8"},
+		CgroupFavorDynMods: true,
 	}
 }
 

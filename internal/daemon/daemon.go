@@ -111,6 +111,9 @@ func (d *Daemon) start() error {
 	if err != nil {
 		return fmt.Errorf("open volume store: %w", err)
 	}
+	if cfg.CgroupFavorDynMods {
+		favorDynMods(d.log)
+	}
 	rts := map[string]*runtime.Runtime{}
 	for name, path := range runtimes(cfg) {
 		if filepath.Base(path) == "crun" {
@@ -317,6 +320,17 @@ func addressPools(cfg []AddressPool) ([]netip.Prefix, error) {
 		out = append(out, subnets...)
 	}
 	return out, nil
+}
+
+// favorDynMods speeds up container starts (see host.FavorDynMods); without it they are only slower.
+func favorDynMods(log *slog.Logger) {
+	changed, err := host.FavorDynMods("/sys/fs/cgroup")
+	if err != nil {
+		log.Warn("cgroup v2 hierarchy left as it is; container starts may wait for an RCU grace period", "err", err)
+	}
+	if changed {
+		log.Info("remounted the cgroup v2 hierarchy with favordynmods so that moving containers into cgroups does not wait for RCU (cgroup-favor-dynmods: false keeps the host's mount)")
+	}
 }
 
 // prepareForCrun readies a hybrid cgroup host for crun (see host.UnbindUnifiedControllers); a
