@@ -88,6 +88,14 @@ func ensureBridge(name string, gateway netip.Prefix) error {
 	if _, ok := link.(*netlink.Bridge); !ok {
 		return fmt.Errorf("interface %s exists and is not a bridge", name)
 	}
+	// A bridge without an address of its own takes the lowest of its ports' and changes it as
+	// containers come and go, leaving their cached gateway entry pointing nowhere; as docker
+	// does, it gets a fixed one, derived from the gateway like the containers' own.
+	if mac := macFor(gateway.Addr()); link.Attrs().HardwareAddr.String() != mac.String() {
+		if err := netlink.LinkSetHardwareAddr(link, mac); err != nil {
+			return fmt.Errorf("address %s of bridge %s: %w", mac, name, err)
+		}
+	}
 	addr := &netlink.Addr{IPNet: ipNet(gateway)}
 	if err := netlink.AddrReplace(link, addr); err != nil {
 		return fmt.Errorf("address %s on %s: %w", gateway, name, err)
