@@ -275,12 +275,10 @@ func (s *Service) downloadLayer(ctx context.Context, src *registry.Source, desc 
 		return nil
 	}
 	pipe := newBlockPipe()
-	unpacked, written := make(chan error, 1), make(chan error, 1)
-	// An uncompressed layer's blob digest is its diff ID: the download's check covers both.
-	var verified func() error
-	if desc.Digest == diffID {
-		verified = func() error { return <-written }
-	}
+	unpacked := make(chan error, 1)
+	// An uncompressed layer's blob digest is its diff ID, and the pipe ends (EOF) only once the
+	// download has passed its digest check and is stored: the unpack need not hash it again.
+	verified := desc.Digest == diffID
 	go func() {
 		err := s.unpackStream(ctx, parent, diffID, pipe, verified)
 		if err == nil {
@@ -293,7 +291,6 @@ func (s *Service) downloadLayer(ctx context.Context, src *registry.Source, desc 
 	}()
 	_, werr := s.content.WriteVerified(io.TeeReader(body, pipe), desc.Digest)
 	pipe.CloseWrite(werr)
-	written <- werr
 	uerr := <-unpacked
 	if werr != nil {
 		// The download's own failure, or the unpack's, which the pipe handed to the writer.
@@ -316,23 +313,23 @@ func (s *Service) unpackStored(ctx context.Context, desc ocispec.Descriptor, par
 	}
 	defer f.Close()
 	rep.Layer(shortID(desc.Digest), "Extracting", 0, desc.Size)
-	if err := s.unpackStream(ctx, parent, diffID, f, nil); err != nil {
+	if err := s.unpackStream(ctx, parent, diffID, f, false); err != nil {
 		return err
 	}
 	rep.Layer(shortID(desc.Digest), "Extracting", desc.Size, desc.Size)
 	return nil
 }
 
-// unpackStream decompresses r and unpacks it on parent. With verified set, the caller vouches
-// for the content's diff ID once verified returns nil, and it is not hashed here.
-func (s *Service) unpackStream(ctx context.Context, parent, diffID digest.Digest, r io.Reader, verified func() error) error {
+// unpackStream decompresses r and unpacks it on parent. verified says that r checks diffID
+// itself (see overlay.UnpackVerified), so it is not hashed here.
+func (s *Service) unpackStream(ctx context.Context, parent, diffID digest.Digest, r io.Reader, verified bool) error {
 	rc, err := archive.Decompress(r)
 	if err != nil {
 		return errdefs.InvalidArgumentf("layer %s: %v", diffID, err)
 	}
 	defer rc.Close()
-	if verified != nil {
-		_, err = s.layers.UnpackVerified(ctx, parent, diffID, rc, verified)
+	if verified {
+		_, err = s.layers.UnpackVerified(ctx, parent, diffID, rc)
 	} else {
 		_, err = s.layers.Unpack(ctx, parent, diffID, rc)
 	}

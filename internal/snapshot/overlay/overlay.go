@@ -101,14 +101,14 @@ func (s *Store) Unpack(ctx context.Context, parent, diffID digest.Digest, r io.R
 	})
 }
 
-// UnpackVerified is Unpack for a caller that hashes the same bytes itself, as a pull does for a
-// layer whose blob is its uncompressed tar: rather than hash r a second time it calls verified
-// once r is applied and synced, and keeps the layer only if verified returns nil.
-func (s *Store) UnpackVerified(ctx context.Context, parent, diffID digest.Digest, r io.Reader, verified func() error) (Layer, error) {
-	return s.unpack(ctx, parent, diffID, r, verified)
+// UnpackVerified is Unpack for a stream that checks diffID itself and fails its last read on a
+// mismatch, as a pull's uncompressed layer does (its blob digest is its diff ID, verified as it
+// downloads), so the bytes are not hashed twice. Unpack reads r to its end before it commits.
+func (s *Store) UnpackVerified(ctx context.Context, parent, diffID digest.Digest, r io.Reader) (Layer, error) {
+	return s.unpack(ctx, parent, diffID, r, func() error { return nil })
 }
 
-func (s *Store) unpack(ctx context.Context, parent, diffID digest.Digest, r io.Reader, verified func() error) (Layer, error) {
+func (s *Store) unpack(ctx context.Context, parent, diffID digest.Digest, r io.Reader, check func() error) (Layer, error) {
 	chainID := ChainID(parent, diffID)
 	if l, err := s.Get(chainID); err == nil {
 		return l, nil
@@ -138,7 +138,7 @@ func (s *Store) unpack(ctx context.Context, parent, diffID digest.Digest, r io.R
 	if err := syncFS(tmp); err != nil {
 		return Layer{}, err
 	}
-	if err := verified(); err != nil {
+	if err := check(); err != nil {
 		return Layer{}, err
 	}
 	if err := os.Rename(tmp, s.dir(chainID)); err != nil {
