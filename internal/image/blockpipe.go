@@ -20,7 +20,8 @@ type blockPipe struct {
 	free chan []byte // blocks the writer may fill
 	done chan struct{}
 
-	mu   sync.Mutex
+	// Each error is set before its side closes its channel (full, done), and read only by the
+	// other side after it saw the close, which orders the two.
 	werr error // why the writer stopped (io.EOF when it finished)
 	rerr error // why the reader stopped
 
@@ -52,7 +53,7 @@ func (p *blockPipe) Write(b []byte) (int, error) {
 			select {
 			case p.wblk = <-p.free:
 			case <-p.done:
-				return n, p.readErr()
+				return n, p.rerr
 			}
 			if p.wblk == nil {
 				p.wblk = make([]byte, 0, pipeBlockSize)
@@ -77,7 +78,7 @@ func (p *blockPipe) send() error {
 		p.wblk = nil
 		return nil
 	case <-p.done:
-		return p.readErr()
+		return p.rerr
 	}
 }
 
@@ -92,9 +93,7 @@ func (p *blockPipe) CloseWrite(err error) {
 	if err == nil {
 		err = io.EOF
 	}
-	p.mu.Lock()
 	p.werr = err
-	p.mu.Unlock()
 	close(p.full)
 }
 
@@ -107,8 +106,6 @@ func (p *blockPipe) Read(b []byte) (int, error) {
 		}
 		blk, ok := <-p.full
 		if !ok {
-			p.mu.Lock()
-			defer p.mu.Unlock()
 			return 0, p.werr
 		}
 		p.cur, p.rest = blk, blk
@@ -124,15 +121,7 @@ func (p *blockPipe) CloseRead(err error) {
 		err = io.ErrClosedPipe
 	}
 	p.once.Do(func() {
-		p.mu.Lock()
 		p.rerr = err
-		p.mu.Unlock()
 		close(p.done)
 	})
-}
-
-func (p *blockPipe) readErr() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.rerr
 }
