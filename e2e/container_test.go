@@ -322,7 +322,7 @@ func TestHealthOnFailure(t *testing.T) {
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
-			t.Fatalf("%s: action never happened: %s", name, c.ok("inspect", "-f", "{{.State.Status}} {{.State.Health.Status}}", "sick"))
+			t.Fatalf("%s: action never happened: %s", name, c.ok("inspect", "-f", "{{.State.Status}} {{.State.Health.Status}} error={{.State.Error}}", "sick"))
 		})
 	}
 }

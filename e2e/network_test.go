@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -198,6 +199,42 @@ func TestInternalNetwork(t *testing.T) {
 	c.ok("run", "-d", "--name", "peer", "--network", "sealed", "busybox", "sleep", "300")
 	if out := c.ok("run", "--rm", "--network", "sealed", "busybox", "ping", "-c1", "-W2", "peer"); !strings.Contains(out, "1 packets received") {
 		t.Fatalf("containers on one internal network reach each other: %s", out)
+	}
+}
+
+// TestRestartWhileOldNetnsLives: a host process inside a container's network namespace keeps
+// that namespace, and the veth of the run, alive after the container stops. The next run must
+// still get a network of its own: the restart used to fail with "create veth …: file exists"
+// whenever the kernel had not yet destroyed the old namespace. A container with a static IP
+// must also leave no old veth on the bridge, since the old namespace has the same address.
+func TestRestartWhileOldNetnsLives(t *testing.T) {
+	c := withBusybox(t, dockerCLI(t))
+	for i, args := range [][]string{nil, {"--ip", "10.91.1.50"}} {
+		name := "dynamic"
+		if args != nil {
+			name = "static"
+		}
+		subnet := fmt.Sprintf("10.91.%d.0/24", i)
+		netID := strings.TrimSpace(c.ok("network", "create", "--subnet", subnet, name))
+		c.ok(append(append([]string{"run", "-d", "--name", name, "--network", name}, args...), "busybox", "sleep", "300")...)
+		pid := strings.TrimSpace(c.ok("inspect", "-f", "{{.State.Pid}}", name))
+		holder := exec.Command("nsenter", "--net=/proc/"+pid+"/ns/net", "sleep", "60")
+		if err := holder.Start(); err != nil {
+			t.Fatalf("nsenter: %v", err)
+		}
+		t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
+		for range 3 {
+			c.ok("restart", "-t", "0", name)
+		}
+		gateway := fmt.Sprintf("10.91.%d.1", i)
+		if out := c.ok("exec", name, "ping", "-c1", "-W2", gateway); !strings.Contains(out, "1 packets received") {
+			t.Fatalf("%s: restarted container cannot reach its gateway: %s", name, out)
+		}
+		if name == "static" {
+			if on := vethsOn("br-" + netID[:12]); len(on) != 1 {
+				t.Fatalf("veths on the static container's bridge after its restarts: %v, want only the current run's", on)
+			}
+		}
 	}
 }
 

@@ -44,6 +44,7 @@ type Endpoint struct {
 	Gateway     netip.Addr `json:"gateway"`
 	MAC         string     `json:"mac"`
 	Aliases     []string   `json:"aliases,omitempty"`
+	Static      bool       `json:"static,omitempty"` // the IP was asked for (--ip), so the next run reuses it
 }
 
 // names are what the network's DNS answers for the endpoint: the container name, its short ID
@@ -170,10 +171,12 @@ func (s *Service) connect(sb *Sandbox, ctrID, name string, r EndpointRequest, pr
 		s.mu.Unlock()
 		return nil, err
 	}
+	epID := newID()
 	ep := &Endpoint{
-		ContainerID: ctrID, Name: name, NetworkID: n.ID, NetworkName: n.Name, EndpointID: newID(),
-		IfName: fmt.Sprintf("eth%d", len(sb.Endpoints)), HostIf: vethName(ctrID, n.ID),
+		ContainerID: ctrID, Name: name, NetworkID: n.ID, NetworkName: n.Name, EndpointID: epID,
+		IfName: fmt.Sprintf("eth%d", len(sb.Endpoints)), HostIf: vethName(epID),
 		IP: ip, PrefixLen: n.Subnet.Bits(), Gateway: n.Gateway, MAC: macFor(ip).String(), Aliases: r.Aliases,
+		Static: r.IP.IsValid(),
 	}
 	bridge, internal := n.Bridge, n.Internal
 	s.mu.Unlock()
@@ -243,9 +246,18 @@ func (s *Service) Detach(ctrID string, sb *Sandbox) {
 		}
 	}
 	s.mu.Unlock()
-	// No veth is deleted here: deleting one waits for the kernel's RCU grace periods (30 ms, see
-	// BenchmarkEndpoint), while unpinning the namespace lets the kernel destroy it and both veth
-	// ends in the background once the container's processes are gone.
+	// Deleting a veth waits for the kernel's RCU grace periods (30 ms, see BenchmarkEndpoint),
+	// while unpinning the namespace lets the kernel destroy it and both veth ends in the
+	// background once nothing uses it. Only a static address is worth the wait: the next run
+	// takes the same IP and MAC, which the old namespace, still alive while the kernel is slow
+	// or a host process holds it, would answer for as well.
+	if sb != nil {
+		for _, ep := range sb.Endpoints {
+			if ep.Static {
+				removeEndpoint(ep.HostIf)
+			}
+		}
+	}
 	removeNetNS(s.netnsPath(ctrID))
 }
 

@@ -1,8 +1,6 @@
 package network
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	gonet "net"
@@ -121,10 +119,12 @@ type endpointLink struct {
 	gateway  netip.Addr // the default route goes here when set
 }
 
-// vethName derives a stable host-side name from the container and network IDs.
-func vethName(containerID, networkID string) string {
-	sum := sha256.Sum256([]byte(containerID + networkID))
-	return "veth" + hex.EncodeToString(sum[:])[:11]
+// vethName is the host-side name of an endpoint's veth. It comes from the endpoint ID, which
+// is new for every attach: the veth of a container's previous run lives on until the kernel
+// has destroyed that run's namespace, so a name derived from the container would collide
+// when it restarts at once.
+func vethName(endpointID string) string {
+	return "veth" + endpointID[:11]
 }
 
 // macFor is docker's MAC scheme: 02:42 and the IPv4 address.

@@ -35,7 +35,7 @@ func BenchmarkEndpoint(b *testing.B) {
 					b.Fatal(err)
 				}
 				ip := netip.AddrFrom4([4]byte{10, 213, byte(1 + i/250%250), byte(2 + i%250)})
-				host := vethName(path, teardown.name)
+				host := vethName(newID())
 				err := addEndpoint(path, bridge, endpointLink{hostName: host, ifName: "eth0", mac: macFor(ip),
 					addr: netip.PrefixFrom(ip, 16), gateway: netip.MustParseAddr("10.213.0.1")})
 				if err != nil {
