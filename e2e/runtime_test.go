@@ -3,8 +3,10 @@ package e2e
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-project/berth/integration/harness"
 	"github.com/berth-project/berth/internal/fixture"
@@ -67,4 +69,62 @@ func TestCrunRuntime(t *testing.T) {
 		}
 		check(t, c)
 	})
+}
+
+// TestRuntimeStateGoesWithContainer: the shim records the exit before it deletes the container
+// from the runtime, and berthd may remove the container (and the shim's directory) in between.
+// The runtime's state and the container's cgroups must still go, for runc and crun, after
+// `run --rm`, after `rm -f` of a running container and after a restart.
+func TestRuntimeStateGoesWithContainer(t *testing.T) {
+	runtimes := []string{"runc"}
+	if _, err := exec.LookPath("crun"); err == nil {
+		runtimes = append(runtimes, "crun")
+	}
+	c := withBusybox(t, dockerCLI(t))
+	var ids []string
+	for _, rt := range runtimes {
+		name := "keep-" + rt
+		c.ok("run", "-d", "--name", name, "--runtime", rt, "busybox", "sleep", "300")
+		c.ok("restart", "-t", "0", name)
+		for range 3 {
+			c.ok("run", "--rm", "--runtime", rt, "busybox", "true")
+		}
+		ids = append(ids, strings.TrimSpace(c.ok("run", "-d", "--runtime", rt, "busybox", "sleep", "300")))
+		c.ok("rm", "-f", ids[len(ids)-1])
+	}
+	keep := map[string]bool{}
+	for _, rt := range runtimes {
+		keep[strings.TrimSpace(c.ok("inspect", "-f", "{{.Id}}", "keep-"+rt))] = true
+	}
+	leftovers := func() []string {
+		var out []string
+		for _, rt := range runtimes {
+			entries, _ := os.ReadDir(filepath.Join(c.d.Dir, "exec", "runtime", rt))
+			for _, e := range entries {
+				if !keep[e.Name()] {
+					out = append(out, rt+" state "+e.Name())
+				}
+			}
+		}
+		for _, id := range ids {
+			for _, cg := range []string{"/sys/fs/cgroup/memory/berth/" + id, "/sys/fs/cgroup/unified/berth/" + id, "/sys/fs/cgroup/berth/" + id} {
+				if _, err := os.Stat(cg); err == nil {
+					out = append(out, "cgroup "+cg)
+				}
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for left := leftovers(); len(left) > 0; left = leftovers() {
+		if time.Now().After(deadline) {
+			t.Fatalf("left behind 10 s after the containers went: %v", left)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, rt := range runtimes {
+		if got := strings.TrimSpace(c.ok("inspect", "-f", "{{.State.Running}}", "keep-"+rt)); got != "true" {
+			t.Fatalf("%s container after its restart: running=%s", rt, got)
+		}
+	}
 }

@@ -191,7 +191,7 @@ func (s *shim) run() int {
 }
 
 // finish runs once the init has exited: drain and close the streams, record
-// the exit, delete the container.
+// the exit, delete the container from the runtime.
 func (s *shim) finish(ws syscall.WaitStatus, oomFile string, devnull int) int {
 	code := exitCode(ws)
 	s.closeListeners()
@@ -214,12 +214,25 @@ func (s *shim) finish(ws syscall.WaitStatus, oomFile string, devnull int) int {
 	s.closeClients()
 	s.log.close()
 
+	// The exit is recorded first and the runtime's delete (a process of its own, 6-8 ms)
+	// follows, so waiters get the status that much sooner. berthd knows the runtime state
+	// lasts until this process ends (shim.WaitGone).
+	// berthd may remove the state directory as soon as exit.json is there, so the runtime's
+	// log is opened before and reaches the runtime as its stderr.
 	oom := oomKilled(oomFile)
-	if err := s.runtimeRun([3]int{devnull, devnull, devnull}, "delete", "--force", s.cfg.id); err != nil {
+	deleteIO, logPath := [3]int{devnull, devnull, devnull}, ""
+	if fd, err := syscall.Open(wire.RuntimeLog, syscall.O_WRONLY|syscall.O_APPEND|syscall.O_CREAT|syscall.O_CLOEXEC, 0o644); err == nil {
+		defer syscall.Close(fd)
+		deleteIO[2], logPath = fd, "/proc/self/fd/2"
+	}
+	werr := writeFileAtomic(wire.ExitFile, wire.AppendExit(nil, code, time.Now(), oom))
+	if werr != nil {
+		logf("write exit status: " + werr.Error())
+	}
+	if err := s.runtimeRunLog(deleteIO, logPath, "delete", "--force", s.cfg.id); err != nil {
 		logf("delete: " + err.Error())
 	}
-	if err := writeFileAtomic(wire.ExitFile, wire.AppendExit(nil, code, time.Now(), oom)); err != nil {
-		logf("write exit status: " + err.Error())
+	if werr != nil {
 		return 1
 	}
 	return 0
@@ -260,6 +273,15 @@ func (s *shim) startCopiers() {
 // runtimeRun runs the OCI runtime with args and waits for it; a failure
 // carries the runtime's own message from its json log.
 func (s *shim) runtimeRun(stdio [3]int, args ...string) error {
+	return s.runtimeRunLog(stdio, "", args...)
+}
+
+// runtimeRunLog is runtimeRun with the runtime logging to logPath rather than to the state
+// directory's runtime.log (when logPath is not empty).
+func (s *shim) runtimeRunLog(stdio [3]int, logPath string, args ...string) error {
+	if logPath == "" {
+		logPath = filepath.Join(s.cfg.stateDir, wire.RuntimeLog)
+	}
 	var offset int64
 	if st, err := os.Stat(wire.RuntimeLog); err == nil {
 		offset = st.Size()
@@ -268,7 +290,7 @@ func (s *shim) runtimeRun(stdio [3]int, args ...string) error {
 	if s.cfg.runtimeRoot != "" {
 		argv = append(argv, "--root", s.cfg.runtimeRoot)
 	}
-	argv = append(argv, "--log", filepath.Join(s.cfg.stateDir, wire.RuntimeLog), "--log-format", "json")
+	argv = append(argv, "--log", logPath, "--log-format", "json")
 	argv = append(argv, args...)
 	_, done, err := s.reaper.run(argv, s.env, stdio)
 	if err != nil {

@@ -147,6 +147,12 @@ func (s *Service) startLocked(ctx context.Context, c *Container) error {
 	}
 	rt.Prepare(spec)
 	bundle := s.stateDir(c.ID)
+	// The previous run's shim may still be deleting that run from the runtime.
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	if err := shim.WaitGone(wctx, bundle); err != nil {
+		s.log.Warn("previous run's shim", "id", c.ID, "err", err)
+	}
+	cancel()
 	os.RemoveAll(bundle) // a previous run's state
 	if err := os.MkdirAll(bundle, 0o700); err != nil {
 		return fail(err)
@@ -316,8 +322,8 @@ func (s *Service) monitor(c *Container, pid int) {
 	if err == nil {
 		c.State.OOMKilled = exit.OOMKilled
 	}
-	if rt, rerr := s.runtimeFor(c); rerr == nil {
-		rt.Delete(context.Background(), c.ID) // only when the shim could not
+	if rt, rerr := s.runtimeFor(c); rerr == nil && err != nil {
+		rt.Delete(context.Background(), c.ID) // the shim died without recording the exit, so it cannot delete either
 	}
 	restart := s.shouldRestart(c)
 	if restart {
@@ -523,7 +529,9 @@ func (s *Service) Remove(ctx context.Context, ref string, force, removeVolumes b
 	c.State.Status = "removing"
 	c.mu.Unlock()
 
-	if rt, err := s.runtimeFor(c); err == nil {
+	// A shim still running deletes the container from the runtime itself, right after it has
+	// recorded the exit; nothing here needs that done first.
+	if rt, err := s.runtimeFor(c); err == nil && shim.Gone(s.stateDir(c.ID)) {
 		rt.Delete(ctx, c.ID)
 	}
 	if err := s.layers.RemoveRW(c.ID); err != nil {

@@ -54,6 +54,9 @@ func (s *Service) restoreOne(ctx context.Context, c *Container) {
 			code, finished = exit.ExitCode, exit.FinishedAt
 		}
 		c.State = State{Status: string(container.StateExited), ExitCode: code, StartedAt: c.State.StartedAt, FinishedAt: finished}
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		shim.WaitGone(wctx, s.stateDir(c.ID)) // a finishing shim deletes the container itself
+		cancel()
 		if rt, err := s.runtimeFor(c); err == nil {
 			rt.Delete(ctx, c.ID)
 		}

@@ -12,6 +12,8 @@
 //	attach.sock   attach streams (see Attach)
 //	control.sock  resize, close-stdin, start (see Resize, CloseStdin, Start)
 //	exit.json     {"exit_code":N,"finished_at":"...","oom_killed":false}, once exited
+//	              (written before the shim deletes the container from the runtime; WaitGone
+//	              waits for that)
 //	runtime.log   the OCI runtime's own json log
 //	shim.log      the shim's diagnostics
 //
@@ -33,6 +35,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/internal/shim/wire"
 )
@@ -374,6 +378,44 @@ func Status(stateDir string) (running bool, pid int, exit *ExitStatus, err error
 		}
 	}
 	return false, pid, nil, nil
+}
+
+// WaitGone waits until the shim serving stateDir, if any, has exited. A shim records the exit
+// before it deletes the container from the runtime, so the runtime's state (and the cgroup)
+// lasts until the shim is gone: a new run with the same ID, or a cleanup that would otherwise
+// run the runtime's delete itself, waits here first.
+func WaitGone(ctx context.Context, stateDir string) error {
+	stateDir = absDir(stateDir)
+	pid, err := readPid(filepath.Join(stateDir, wire.ShimPidFile))
+	if err != nil {
+		return nil
+	}
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return nil // no such process
+	}
+	defer unix.Close(fd)
+	// Checked after the pidfd pins the pid, so a recycled one cannot pass for the shim.
+	if !procAlive(pid) || !isShimFor(pid, stateDir) {
+		return nil
+	}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, 50) // short slices, so that ctx is honoured
+		if n > 0 || (err != nil && err != unix.EINTR) {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("shim of %s still running: %w", stateDir, err)
+		}
+	}
+}
+
+// Gone reports whether no shim serves stateDir any more.
+func Gone(stateDir string) bool {
+	stateDir = absDir(stateDir)
+	pid, err := readPid(filepath.Join(stateDir, wire.ShimPidFile))
+	return err != nil || !procAlive(pid) || !isShimFor(pid, stateDir)
 }
 
 // statusGrace is how long Status waits for a finishing shim's exit record.

@@ -331,6 +331,15 @@ func TestLogsAndExitCode(t *testing.T) {
 		t.Errorf("got %d log lines, want 3: %+v", len(lines), lines)
 	}
 
+	// exit.json comes before the runtime's delete: WaitGone is what says the delete is done.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := shim.WaitGone(ctx, c.opts.StateDir); err != nil {
+		t.Fatal(err)
+	}
+	if !shim.Gone(c.opts.StateDir) {
+		t.Error("Gone is false after WaitGone returned")
+	}
 	select {
 	case <-h.ShimExited():
 	case <-time.After(10 * time.Second):
@@ -714,6 +723,12 @@ func TestShimSurvivesParentKill(t *testing.T) {
 	running, pid, exit, err := shim.Status(c.opts.StateDir)
 	if err != nil || !running || pid != h.Pid || exit != nil {
 		t.Fatalf("after the parent's death: running=%v pid=%d (want %d) exit=%v err=%v", running, pid, h.Pid, exit, err)
+	}
+	// The shim of a running container is not gone, even for a process that is not its parent.
+	short, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	if shim.Gone(c.opts.StateDir) || shim.WaitGone(short, c.opts.StateDir) == nil {
+		t.Fatal("the shim of a running container counts as gone")
 	}
 	if ppid := parentOf(h.ShimPid); ppid != os.Getpid() {
 		t.Logf("shim's parent is now %d", ppid)
