@@ -628,6 +628,34 @@ func TestOOMKilled(t *testing.T) {
 	}
 }
 
+// TestDeleteAfterExitRecord: the shim writes exit.json before it deletes the container from
+// the runtime, so waiters need not wait for the delete. (That the delete also works once
+// berthd has removed the state directory is TestRuntimeStateGoesWithContainer in e2e.)
+func TestDeleteAfterExitRecord(t *testing.T) {
+	dir := t.TempDir()
+	record := filepath.Join(dir, "delete.txt")
+	wrapper := filepath.Join(dir, "runtime")
+	script := "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = delete ] && { test -e \"$STATE/exit.json\" && echo after >> " + record + " || echo before >> " + record + "; }; done\nexec " + runcPath + " \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := newContainer(t, []string{"true"}, func(o *shim.Options, _ *specs.Spec) { o.Runtime = wrapper })
+	t.Setenv("STATE", c.opts.StateDir)
+	h := c.launch(testCtx(t))
+	c.waitExit(30 * time.Second)
+	select {
+	case <-h.ShimExited():
+	case <-time.After(10 * time.Second):
+		t.Fatal("shim did not exit")
+	}
+	if got, _ := os.ReadFile(record); strings.TrimSpace(string(got)) != "after" {
+		t.Fatalf("the runtime's delete ran %q exit.json was written, want after", got)
+	}
+	if err := c.runc("state", c.opts.ID); err == nil {
+		t.Error("the container was not deleted from the runtime")
+	}
+}
+
 func TestLaunchErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
