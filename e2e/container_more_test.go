@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestContainerTopPauseRenameUpdate drives top, pause/unpause, rename and update with the docker CLI.
@@ -60,6 +61,55 @@ func TestContainerTopPauseRenameUpdate(t *testing.T) {
 			c.ok("stop", "-t", "1", "t2")
 			if _, errOut, code := c.run("", "top", "t2"); code == 0 || !strings.Contains(errOut, "is not running") {
 				t.Fatalf("top of stopped: %d %q", code, errOut)
+			}
+		})
+	}
+}
+
+// TestCopyWithMounts: cp sees the container's mounts as docker does. Into and out of a named
+// volume and a bind while the container runs (where the rootfs underneath would hide them), out
+// of its tmpfs while it runs, out of the volume once it has stopped, and a directory archive
+// carries the volume's files. A read-only bind refuses a copy with docker's message.
+func TestCopyWithMounts(t *testing.T) {
+	for name, bin := range clis(t) {
+		t.Run(name, func(t *testing.T) {
+			c := withBusybox(t, bin)
+			bind := filepath.Join(c.dir, "bind")
+			os.Mkdir(bind, 0o755)
+			c.ok("run", "-d", "--name", "mnt", "-v", "cpvol:/srv/data", "-v", bind+":/ro:ro", "--tmpfs", "/scratch",
+				"busybox", "sh", "-c", "echo made > /srv/data/made; echo t > /scratch/t; echo under > /srv/other; sleep 300")
+			src := filepath.Join(c.dir, "in.txt")
+			os.WriteFile(src, []byte("from host\n"), 0o644)
+			deadline := time.Now().Add(10 * time.Second)
+			for !strings.Contains(c.ok("exec", "mnt", "ls", "/scratch"), "t") && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+
+			c.ok("cp", src, "mnt:/srv/data/")
+			if out := c.ok("exec", "mnt", "cat", "/srv/data/in.txt"); out != "from host\n" {
+				t.Fatalf("copied into the volume, the container sees %q", out)
+			}
+			out := filepath.Join(c.dir, "out")
+			os.Mkdir(out, 0o755)
+			c.ok("cp", "mnt:/srv/data/made", out)
+			c.ok("cp", "mnt:/scratch/t", out)
+			c.ok("cp", "mnt:/srv", out)
+			for f, want := range map[string]string{"made": "made\n", "t": "t\n", "srv/data/made": "made\n", "srv/data/in.txt": "from host\n", "srv/other": "under\n"} {
+				if b, err := os.ReadFile(filepath.Join(out, f)); err != nil || string(b) != want {
+					t.Errorf("copied %s: %q %v, want %q", f, b, err, want)
+				}
+			}
+			if _, errOut, code := c.run("", "cp", src, "mnt:/ro/"); code == 0 || !strings.Contains(errOut, "mounted volume is marked read-only") {
+				t.Fatalf("cp into a read-only bind: exit %d %q", code, errOut)
+			}
+			if _, err := os.Stat(filepath.Join(bind, "in.txt")); err == nil {
+				t.Fatal("the copy reached the read-only bind")
+			}
+
+			c.ok("stop", "-t", "0", "mnt")
+			c.ok("cp", "mnt:/srv/data/in.txt", filepath.Join(out, "stopped.txt"))
+			if b, _ := os.ReadFile(filepath.Join(out, "stopped.txt")); string(b) != "from host\n" {
+				t.Fatalf("copied out of a stopped container's volume: %q", b)
 			}
 		})
 	}

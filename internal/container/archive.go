@@ -10,14 +10,18 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/internal/archive"
 	"github.com/berth-project/berth/internal/errdefs"
+	"github.com/berth-project/berth/internal/volume"
 )
 
 // withRootfs runs fn on the container's mounted root filesystem, mounting it for the call when the
@@ -76,16 +80,133 @@ func notFoundIn(c *Container, p string) error {
 	return errdefs.NotFoundf("Could not find the file %s in container %s", p, strings.TrimPrefix(c.Name, "/"))
 }
 
-func (s *Service) stat(c *Container, root, p string) (*container.PathStat, resolvedPath, error) {
+// pathView is the container as docker's archive endpoints show it: the root filesystem with the
+// container's binds and volumes over it, and its tmpfs mounts while it runs.
+type pathView struct {
+	root   string
+	mounts []viewMount // deepest destination first
+}
+
+// viewMount is one mount of a pathView.
+type viewMount struct {
+	dest string // where the container sees it, resolved in the rootfs
+	src  string // host path of its content
+	rw   bool
+}
+
+// containerPath is the container's name for host path h under root.
+func containerPath(root, h string) string {
+	rel, err := filepath.Rel(root, h)
+	if err != nil || rel == "." {
+		return "/"
+	}
+	return "/" + filepath.ToSlash(rel)
+}
+
+func (v *pathView) mountAt(cpath string) *viewMount {
+	for i := range v.mounts {
+		if m := &v.mounts[i]; cpath == m.dest || strings.HasPrefix(cpath, m.dest+"/") {
+			return m
+		}
+	}
+	return nil
+}
+
+// resolve is resolveInRoot over the view: a path that lands in a mount is resolved again inside
+// the mount's source, so no symlink in it leads out of that either.
+func (v *pathView) resolve(p string) (resolvedPath, *viewMount, error) {
+	rp, err := resolveInRoot(v.root, p)
+	if err != nil {
+		return rp, nil, err
+	}
+	m := v.mountAt(containerPath(v.root, rp.host))
+	if m == nil {
+		return rp, nil, nil
+	}
+	rest := strings.TrimPrefix(containerPath(v.root, rp.host), m.dest)
+	if rest == "" {
+		return resolvedPath{host: m.src, name: rp.name}, m, nil
+	}
+	if strings.HasSuffix(p, "/") || strings.HasSuffix(p, "/.") {
+		rest += "/"
+	}
+	inner, err := resolveInRoot(m.src, rest)
+	inner.name = rp.name
+	return inner, m, err
+}
+
+// containerPathOf is the container's name for host path h of the view.
+func (v *pathView) containerPathOf(h string) string {
+	for _, m := range v.mounts {
+		if h == m.src || strings.HasPrefix(h, m.src+"/") {
+			return path.Join(m.dest, filepath.ToSlash(strings.TrimPrefix(h, m.src)))
+		}
+	}
+	return containerPath(v.root, h)
+}
+
+// below lists the mounts strictly under container path cpath, shallowest first.
+func (v *pathView) below(cpath string) []viewMount {
+	var out []viewMount
+	for i := len(v.mounts) - 1; i >= 0; i-- {
+		if m := v.mounts[i]; cpath == "/" || strings.HasPrefix(m.dest, cpath+"/") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// withView runs fn on the container's pathView. A volume is mounted for the call if it needs to be.
+func (s *Service) withView(ctx context.Context, c *Container, fn func(v *pathView) error) error {
+	c.mu.Lock()
+	points := slices.Clone(c.MountPoints)
+	for dest, opts := range c.HostConfig.Tmpfs { // --tmpfs, which has no MountPoint
+		points = append(points, volume.MountPoint{Type: mount.TypeTmpfs, Destination: dest, RW: !slices.Contains(strings.Split(opts, ","), "ro")})
+	}
+	running, pid := c.State.Running, c.State.Pid
+	c.mu.Unlock()
+	return s.withRootfs(ctx, c, func(root string) error {
+		v := &pathView{root: root}
+		user := "berth-archive-" + newID()[:12]
+		for _, p := range points {
+			host, err := securejoin.SecureJoin(root, p.Destination)
+			if err != nil {
+				return err
+			}
+			m := viewMount{dest: containerPath(root, host), src: p.Source, rw: p.RW}
+			switch p.Type {
+			case mount.TypeBind:
+			case mount.TypeVolume:
+				if m.src, err = s.volumes.Mount(p.Name, user); err != nil {
+					return err
+				}
+				defer s.volumes.Unmount(p.Name, user)
+			case mount.TypeTmpfs:
+				if !running {
+					continue // a stopped container's tmpfs holds nothing
+				}
+				m.src = "/proc/" + strconv.Itoa(pid) + "/root" + m.dest
+			default:
+				continue
+			}
+			v.mounts = append(v.mounts, m)
+		}
+		// Deepest first, so that mountAt finds the innermost mount of a path.
+		slices.SortStableFunc(v.mounts, func(a, b viewMount) int { return strings.Count(b.dest, "/") - strings.Count(a.dest, "/") })
+		return fn(v)
+	})
+}
+
+func (s *Service) stat(c *Container, v *pathView, p string) (*container.PathStat, resolvedPath, error) {
 	if p == "" {
 		return nil, resolvedPath{}, errdefs.InvalidArgumentf("path cannot be empty")
 	}
-	rp, err := resolveInRoot(root, p)
+	rp, m, err := v.resolve(p)
 	if err != nil {
 		return nil, rp, err
 	}
-	// The files the runtime mounts over the image's are read from where the container sees them.
-	if rel, err := filepath.Rel(root, rp.host); err == nil {
+	if rel, err := filepath.Rel(v.root, rp.host); err == nil && m == nil {
+		// The files the runtime mounts over the image's are read from where the container sees them.
 		mounted := map[string]string{"etc/hostname": c.HostnamePath, "etc/hosts": c.HostsPath, "etc/resolv.conf": c.ResolvConfPath}
 		if src := mounted[filepath.ToSlash(rel)]; src != "" {
 			if _, err := os.Stat(src); err == nil {
@@ -102,18 +223,11 @@ func (s *Service) stat(c *Container, root, p string) (*container.PathStat, resol
 	}
 	st := &container.PathStat{Name: rp.name, Size: fi.Size(), Mode: fi.Mode(), Mtime: fi.ModTime()}
 	if fi.Mode()&os.ModeSymlink != 0 {
-		target, err := securejoin.SecureJoin(root, path.Clean("/"+p))
+		target, _, err := v.resolve(strings.TrimSuffix(p, "/") + "/")
 		if err != nil {
 			return nil, rp, err
 		}
-		rel, err := filepath.Rel(root, target)
-		if err != nil {
-			return nil, rp, err
-		}
-		st.LinkTarget = "/" + filepath.ToSlash(rel)
-		if rel == "." {
-			st.LinkTarget = "/"
-		}
+		st.LinkTarget = v.containerPathOf(target.host)
 	}
 	return st, rp, nil
 }
@@ -125,8 +239,8 @@ func (s *Service) StatPath(ctx context.Context, ref, p string) (*container.PathS
 		return nil, err
 	}
 	var st *container.PathStat
-	err = s.withRootfs(ctx, c, func(root string) error {
-		st, _, err = s.stat(c, root, p)
+	err = s.withView(ctx, c, func(v *pathView) error {
+		st, _, err = s.stat(c, v, p)
 		return err
 	})
 	return st, err
@@ -139,8 +253,8 @@ func (s *Service) ArchivePath(ctx context.Context, ref, p string, start func(*co
 	if err != nil {
 		return err
 	}
-	return s.withRootfs(ctx, c, func(root string) error {
-		st, rp, err := s.stat(c, root, p)
+	return s.withView(ctx, c, func(v *pathView) error {
+		st, rp, err := s.stat(c, v, p)
 		if err != nil {
 			return err
 		}
@@ -150,11 +264,49 @@ func (s *Service) ArchivePath(ctx context.Context, ref, p string, start func(*co
 		if name == "/" {
 			name = "."
 		}
-		if err := archive.WriteTree(ctx, tw, rp.host, name, nil); err != nil {
+		if err := writeView(ctx, tw, v, rp.host, v.containerPathOf(rp.host), name); err != nil {
 			return err
 		}
 		return tw.Close()
 	})
+}
+
+// writeView writes the tree at host path dir, which the container sees at cpath, as entries under
+// name, with the content of the mounts below cpath in place of what is underneath them.
+func writeView(ctx context.Context, tw *tar.Writer, v *pathView, dir, cpath, name string) error {
+	under := v.below(cpath)
+	if len(under) == 0 {
+		return archive.WriteTree(ctx, tw, dir, name, nil)
+	}
+	inMount := func(c string) bool {
+		for _, m := range under {
+			if c == m.dest || strings.HasPrefix(c, m.dest+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	err := archive.WriteTree(ctx, tw, dir, name, func(rel string, _ os.FileInfo, hdr *tar.Header) (*tar.Header, error) {
+		if rel != "." && inMount(path.Join(cpath, filepath.ToSlash(rel))) {
+			return nil, nil
+		}
+		return hdr, nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, m := range under {
+		// Only the outermost mounts here; the ones inside them come with their recursion.
+		nested := slices.ContainsFunc(under[:i], func(o viewMount) bool { return strings.HasPrefix(m.dest, o.dest+"/") })
+		if nested {
+			continue
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(m.dest, cpath), "/")
+		if err := writeView(ctx, tw, v, m.src, m.dest, path.Join(name, rel)); err != nil {
+			return fmt.Errorf("archive mount %s: %w", m.dest, err)
+		}
+	}
+	return nil
 }
 
 // Export streams a tar of the container's whole root filesystem.
@@ -181,11 +333,18 @@ func (s *Service) ExtractToDir(ctx context.Context, ref, p string, noOverwriteDi
 	if p == "" {
 		return errdefs.InvalidArgumentf("path cannot be empty")
 	}
-	return s.withRootfs(ctx, c, func(root string) error {
-		dest, err := securejoin.SecureJoin(root, path.Clean("/"+p))
+	return s.withView(ctx, c, func(v *pathView) error {
+		rp, m, err := v.resolve(strings.TrimSuffix(p, "/") + "/")
 		if err != nil {
 			return err
 		}
+		switch {
+		case m != nil && !m.rw:
+			return errdefs.InvalidArgumentf("mounted volume is marked read-only")
+		case m == nil && c.HostConfig.ReadonlyRootfs:
+			return errdefs.InvalidArgumentf("container rootfs is marked read-only")
+		}
+		dest := rp.host
 		fi, err := os.Lstat(dest)
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENOTDIR) {
 			return notFoundIn(c, p)

@@ -38,11 +38,11 @@ func TestResolveInRootStaysInside(t *testing.T) {
 	}
 	s := &Service{}
 	c := &Container{Name: "/c1"}
-	st, _, err := s.stat(c, root, "/link")
+	st, _, err := s.stat(c, &pathView{root: root}, "/link")
 	if err != nil || st.LinkTarget != "/etc/shadow" {
 		t.Fatalf("stat of link: %+v %v", st, err)
 	}
-	if _, _, err := s.stat(c, root, "/nope"); err == nil || err.Error() != "Could not find the file /nope in container c1" {
+	if _, _, err := s.stat(c, &pathView{root: root}, "/nope"); err == nil || err.Error() != "Could not find the file /nope in container c1" {
 		t.Fatalf("stat of missing: %v", err)
 	}
 }
@@ -173,5 +173,81 @@ func TestInLower(t *testing.T) {
 	}
 	if inLower(dirs, "g") || inLower(dirs, "nope") {
 		t.Error("whited-out or missing path reported present")
+	}
+}
+
+// TestPathViewMounts: paths under a mount resolve inside the mount's source (symlinks in it
+// included, and none leads out of it), and an archive of a directory holding mounts, nested
+// ones too, carries the mounts' content instead of what lies beneath them in the rootfs.
+func TestPathViewMounts(t *testing.T) {
+	base := t.TempDir()
+	root, vol, inner := filepath.Join(base, "root"), filepath.Join(base, "vol"), filepath.Join(base, "inner")
+	for _, d := range []string{root + "/srv/data/sub", root + "/etc", vol + "/v2", vol + "/sub", inner} {
+		os.MkdirAll(d, 0o755)
+	}
+	os.WriteFile(root+"/srv/data/hidden", []byte("under the mount"), 0o644)
+	os.WriteFile(root+"/srv/top", []byte("top"), 0o644)
+	os.WriteFile(root+"/etc/passwd", []byte("root"), 0o644)
+	os.WriteFile(vol+"/v2/file", []byte("in volume"), 0o644)
+	os.Symlink("v2", vol+"/cur")
+	os.Symlink("/etc", vol+"/abs") // absolute: resolved inside the volume, not the rootfs
+	os.WriteFile(inner+"/deep", []byte("nested"), 0o644)
+	os.Symlink("/srv/data", root+"/link")
+	v := &pathView{root: root, mounts: []viewMount{{dest: "/srv/data/sub", src: inner}, {dest: "/srv/data", src: vol, rw: true}}}
+
+	for p, want := range map[string]string{
+		"/srv/data/cur/file": vol + "/v2/file",
+		"/link/cur/file":     vol + "/v2/file",
+		"/srv/data":          vol,
+		"/srv/data/sub/deep": inner + "/deep",
+		"/srv/data/abs/x":    vol + "/etc/x",
+		"/srv/top":           root + "/srv/top",
+	} {
+		rp, _, err := v.resolve(p)
+		if err != nil || rp.host != want {
+			t.Errorf("resolve(%s) = %s, %v; want %s", p, rp.host, err, want)
+		}
+	}
+	s, c := &Service{}, &Container{Name: "/c1"}
+	if st, _, err := s.stat(c, v, "/srv/data/cur"); err != nil || st.LinkTarget != "/srv/data/v2" {
+		t.Errorf("stat of a symlink in a mount: %+v %v", st, err)
+	}
+
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := writeView(context.Background(), tw, v, root+"/srv", "/srv", "srv"); err != nil {
+		t.Fatal(err)
+	}
+	tw.Close()
+	got := map[string]string{}
+	tr := tar.NewReader(&buf)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(tr)
+		if _, dup := got[hdr.Name]; dup {
+			t.Errorf("entry %s written twice", hdr.Name)
+		}
+		got[hdr.Name] = string(body)
+	}
+	for name, body := range map[string]string{"srv/top": "top", "srv/data/v2/file": "in volume", "srv/data/sub/deep": "nested"} {
+		if got[strings.TrimSuffix(name, "/")] != body {
+			t.Errorf("%s: %q, want %q (entries %v)", name, got[name], body, got)
+		}
+	}
+	if _, ok := got["srv/data/hidden"]; ok {
+		t.Error("the rootfs content beneath a mount was archived")
+	}
+	for _, dir := range []string{"srv/data/", "srv/data/sub/"} {
+		if _, ok := got[dir]; !ok {
+			if _, ok := got[strings.TrimSuffix(dir, "/")]; !ok {
+				t.Errorf("no entry for the mount point %s (entries %v)", dir, got)
+			}
+		}
 	}
 }
