@@ -89,6 +89,10 @@ func TestCopyWithMounts(t *testing.T) {
 			if out := c.ok("exec", "mnt", "cat", "/srv/data/in.txt"); out != "from host\n" {
 				t.Fatalf("copied into the volume, the container sees %q", out)
 			}
+			c.ok("cp", src, "mnt:/scratch/")
+			if out := c.ok("exec", "mnt", "cat", "/scratch/in.txt"); out != "from host\n" {
+				t.Fatalf("copied into the tmpfs, the container sees %q", out)
+			}
 			out := filepath.Join(c.dir, "out")
 			os.Mkdir(out, 0o755)
 			c.ok("cp", "mnt:/srv/data/made", out)
