@@ -326,3 +326,64 @@ func TestHealthOnFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestJoinPidAndIpcNamespaces: --pid and --ipc container:<name> share the donor's process table
+// and its IPC namespace and /dev/shm (an --ipc shareable donor's, as in docker), and the shared
+// /dev/shm outlives the donor for a joiner still running. Killing the joiner ends all its
+// processes but leaves the donor's. An unknown or stopped donor fails at start, and a private
+// one with docker's hint.
+func TestJoinPidAndIpcNamespaces(t *testing.T) {
+	for name, bin := range clis(t) {
+		t.Run(name, func(t *testing.T) {
+			c := withBusybox(t, bin)
+			c.ok("run", "-d", "--name", "donor", "--ipc", "shareable", "--shm-size", "8m", "busybox", "sleep", "300")
+			if out := c.ok("run", "--rm", "--pid", "container:donor", "busybox", "ps", "-o", "args"); !strings.Contains(out, "sleep 300") {
+				t.Fatalf("ps in the donor's pid namespace: %q", out)
+			}
+			c.ok("exec", "donor", "sh", "-c", "echo shared > /dev/shm/note")
+			if out := c.ok("run", "--rm", "--ipc", "container:donor", "busybox", "cat", "/dev/shm/note"); out != "shared\n" {
+				t.Fatalf("/dev/shm through --ipc container: %q", out)
+			}
+			donorIPC := c.ok("exec", "donor", "readlink", "/proc/self/ns/ipc")
+			if out := c.ok("run", "--rm", "--ipc", "container:donor", "busybox", "readlink", "/proc/self/ns/ipc"); out != donorIPC {
+				t.Fatalf("ipc namespace %q, donor's %q", out, donorIPC)
+			}
+			if out := c.ok("exec", "donor", "df", "-k", "/dev/shm"); !strings.Contains(out, "8192") {
+				t.Fatalf("--shm-size of a shareable container: %q", out)
+			}
+			c.ok("run", "-d", "--name", "reader", "--ipc", "container:donor", "busybox", "sleep", "300")
+			c.ok("run", "-d", "--name", "private", "busybox", "sleep", "300")
+			if _, errOut, code := c.run("", "run", "--rm", "--ipc", "container:private", "busybox", "true"); code != 125 || !strings.Contains(errOut, "non-shareable IPC") {
+				t.Fatalf("joining a private IPC: exit %d %q", code, errOut)
+			}
+
+			c.ok("run", "-d", "--name", "joiner", "--pid", "container:donor", "busybox", "sh", "-c", "sleep 301 & exec sleep 302")
+			c.ok("rm", "-f", "joiner")
+			deadline := time.Now().Add(5 * time.Second)
+			for out := c.ok("exec", "donor", "ps", "-o", "args"); strings.Contains(out, "sleep 301"); out = c.ok("exec", "donor", "ps", "-o", "args") {
+				if time.Now().After(deadline) {
+					t.Fatalf("the joiner's child outlived rm -f: %q", out)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if got := strings.TrimSpace(c.ok("inspect", "-f", "{{.State.Running}}", "donor")); got != "true" {
+				t.Fatalf("donor after the joiner's removal: running=%s", got)
+			}
+			c.ok("rm", "-f", "donor")
+			if out := c.ok("exec", "reader", "cat", "/dev/shm/note"); out != "shared\n" {
+				t.Fatalf("/dev/shm after the donor went: %q", out)
+			}
+
+			// Found missing at start, not at create, where the CLI would take a 404 for a missing image.
+			for _, mode := range []string{"--pid", "--ipc", "--network"} {
+				if _, errOut, code := c.run("", "run", "--rm", mode, "container:nope", "busybox", "true"); code != 125 || !strings.Contains(errOut, "No such container: nope") || strings.Contains(errOut, "Unable to find image") {
+					t.Fatalf("%s with an unknown donor: exit %d %q", mode, code, errOut)
+				}
+			}
+			c.ok("create", "--name", "idle", "busybox", "true")
+			if _, errOut, code := c.run("", "run", "--rm", "--ipc", "container:idle", "busybox", "true"); code != 125 || !strings.Contains(errOut, "cannot join IPC of a non running container") {
+				t.Fatalf("stopped donor: exit %d %q", code, errOut)
+			}
+		})
+	}
+}

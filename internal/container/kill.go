@@ -19,7 +19,7 @@ import (
 // containers are removed at once. Anything else is the runtime's job (kill --all walks the cgroup).
 func (s *Service) signal(ctx context.Context, c *Container, rt *runtime.Runtime, sig syscall.Signal, all bool) error {
 	c.mu.Lock()
-	pid, privatePid := c.State.Pid, !c.HostConfig.PidMode.IsHost()
+	pid, privatePid := c.State.Pid, c.HostConfig.PidMode.IsPrivate() // killing a private namespace's init ends all of it
 	c.mu.Unlock()
 	if pid > 0 && (!all || (sig == syscall.SIGKILL && privatePid)) {
 		if err := signalInit(pid, c.ID, sig); err == nil {

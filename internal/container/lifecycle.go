@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -25,6 +26,7 @@ import (
 // Runner holds what starting processes needs; the daemon fills it from its configuration.
 type Runner struct {
 	ExecRoot       string // per-container bundles and shim state: ExecRoot/<id>
+	ShmRoot        string // the /dev/shm of --ipc shareable containers: ShmRoot/<id>
 	ShimPath       string
 	Runtimes       map[string]*runtime.Runtime
 	DefaultRuntime string
@@ -141,6 +143,9 @@ func (s *Service) startLocked(ctx context.Context, c *Container) error {
 	}
 	in.BoundingCaps, _ = oci.BoundingCapabilities()
 	in.NetNSPath = netns
+	if err := s.joinNamespaces(c, &in); err != nil {
+		return fail(err)
+	}
 	spec, err := oci.Generate(in)
 	if err != nil {
 		return fail(errdefs.As(errdefs.InvalidArgument, err))
@@ -205,6 +210,70 @@ func classifyStartError(err error) error {
 		}
 	}
 	return wrapped
+}
+
+// joinNamespaces resolves --pid and --ipc container:<id> to that running container's namespaces
+// (and, for IPC, its /dev/shm), and gives an --ipc shareable container a /dev/shm that others can
+// bind: a tmpfs berthd mounts on the host, as docker does; c.mu is held.
+func (s *Service) joinNamespaces(c *Container, in *oci.Input) error {
+	if c.HostConfig.IpcMode.IsShareable() {
+		dir := s.shmDir(c.ID)
+		if err := mountShm(dir, c.HostConfig.ShmSize); err != nil {
+			return err
+		}
+		in.IPCShmPath = dir
+	}
+	pidOf := func(ref, what string) (string, error) {
+		other, err := s.Get(ref)
+		if err != nil {
+			return "", err
+		}
+		if other == c {
+			return "", errdefs.InvalidArgumentf("cannot join own %s namespace", what)
+		}
+		other.mu.Lock()
+		defer other.mu.Unlock()
+		if !other.State.Running {
+			return "", errdefs.Conflictf("cannot join %s of a non running container: %s", what, other.ID)
+		}
+		return "/proc/" + strconv.Itoa(other.State.Pid), nil
+	}
+	if ref := c.HostConfig.PidMode.Container(); ref != "" {
+		proc, err := pidOf(ref, "PID")
+		if err != nil {
+			return err
+		}
+		in.PidNSPath = proc + "/ns/pid"
+	}
+	if ref := c.HostConfig.IpcMode.Container(); ref != "" {
+		proc, err := pidOf(ref, "IPC")
+		if err != nil {
+			return err
+		}
+		other, _ := s.Get(ref)
+		if !other.HostConfig.IpcMode.IsShareable() {
+			return errdefs.InvalidArgumentf("non-shareable IPC (hint: use IpcMode:shareable for the donor container)")
+		}
+		in.IPCNSPath, in.IPCShmPath = proc+"/ns/ipc", s.shmDir(other.ID)
+	}
+	return nil
+}
+
+// shmDir is where the /dev/shm of an --ipc shareable container is mounted on the host.
+func (s *Service) shmDir(id string) string { return filepath.Join(s.run.ShmRoot, id) }
+
+func mountShm(dir string, size int64) error {
+	if size <= 0 {
+		size = oci.DefaultShmSize
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	unix.Unmount(dir, unix.MNT_DETACH) // a run whose exit berthd did not see
+	if err := unix.Mount("shm", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777,size="+strconv.FormatInt(size, 10)); err != nil {
+		return fmt.Errorf("mount the shareable /dev/shm: %w", err)
+	}
+	return nil
 }
 
 func readInRoot(root, rel string) []byte {

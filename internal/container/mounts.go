@@ -341,12 +341,19 @@ func copyUp(ctx context.Context, imageDir, volumeDir string) error {
 	return os.Chmod(volumeDir, fi.Mode().Perm()|fi.Mode()&(os.ModeSetuid|os.ModeSetgid|os.ModeSticky))
 }
 
-// unmountVolumes releases the volumes the container has mounted; c.mu is held.
+// unmountVolumes releases the volumes the container has mounted, and the /dev/shm of an --ipc
+// shareable one; c.mu is held.
 func (s *Service) unmountVolumes(c *Container) {
 	for _, p := range c.MountPoints {
 		if p.Type == mount.TypeVolume && s.volumes.Unmount(p.Name, c.ID) {
 			s.events.Emit("volume", "unmount", p.Name, map[string]string{"container": c.ID, "driver": p.Driver})
 		}
+	}
+	if c.HostConfig.IpcMode.IsShareable() {
+		// Detached: containers that joined keep the tmpfs through their own binds.
+		dir := s.shmDir(c.ID)
+		syscall.Unmount(dir, syscall.MNT_DETACH)
+		os.Remove(dir)
 	}
 }
 

@@ -32,8 +32,7 @@ type Networks interface {
 func (s *Service) SetNetworks(n Networks) { s.nets = n }
 
 // setupNetworking resolves the network mode at create, as docker does: "default" is the
-// bridge, named networks must exist, `container:` must name a container, and the requested
-// endpoints are kept for every start.
+// bridge, named networks must exist, and the requested endpoints are kept for every start.
 func (s *Service) setupNetworking(c *Container, nc *network.NetworkingConfig) error {
 	hc := c.HostConfig
 	if hc.NetworkMode == "" || hc.NetworkMode == network.NetworkDefault {
@@ -50,9 +49,8 @@ func (s *Service) setupNetworking(c *Container, nc *network.NetworkingConfig) er
 		}
 		return nil
 	case mode.IsContainer():
-		if _, err := s.Get(mode.ConnectedContainer()); err != nil {
-			return errdefs.NotFoundf("No such container: %s", mode.ConnectedContainer())
-		}
+		// The other container is looked up at start, as docker does: a 404 here would make the
+		// docker CLI take it for a missing image and try to pull one.
 		if len(hc.PortBindings) > 0 || hc.PublishAllPorts {
 			return errdefs.InvalidArgumentf("conflicting options: port publishing and the container type network mode")
 		}

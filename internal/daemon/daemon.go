@@ -131,7 +131,7 @@ func (d *Daemon) start() error {
 	}
 	facts := host.Read()
 	containers, err := container.New(filepath.Join(cfg.DataRoot, "containers"), images, layers, volumes, container.Runner{
-		ExecRoot: filepath.Join(cfg.ExecRoot, "containers"), ShimPath: shimPath, Runtimes: rts,
+		ExecRoot: filepath.Join(cfg.ExecRoot, "containers"), ShmRoot: filepath.Join(cfg.ExecRoot, "shm"), ShimPath: shimPath, Runtimes: rts,
 		DefaultRuntime: cfg.DefaultRuntime, InitPath: initBinary(), NoX32ABI: !host.HasX32ABI(facts.Kernel),
 	}, bus, d.log.With("component", "container"))
 	if err != nil {

@@ -170,6 +170,8 @@ func buildMounts(in *Input, sec securityOpts, ipcHost, ipcNone, withInit bool) (
 	}
 	if ipcHost {
 		user = append(user, bindMount("/dev/shm", "/dev/shm", false))
+	} else if in.IPCShmPath != "" {
+		user = append(user, bindMount(in.IPCShmPath, "/dev/shm", false))
 	}
 	user = append(user, in.Mounts...)
 	sort.SliceStable(user, func(i, j int) bool {

@@ -57,6 +57,9 @@ type Input struct {
 	// NetNSPath is "" for a new network namespace, "host" for the host's
 	// (as is Host.NetworkMode "host"), or the path of a namespace to join.
 	NetNSPath string
+	// PidNSPath and IPCNSPath are the namespaces to join for --pid and --ipc
+	// container:<id> (/proc/<pid>/ns/...), IPCShmPath that container's /dev/shm.
+	PidNSPath, IPCNSPath, IPCShmPath string
 	// CgroupsPath is the container's cgroup, e.g. "/berth/<id>" (cgroupfs
 	// driver). Empty: Host.CgroupParent (or "/berth") joined with ID.
 	CgroupsPath string
@@ -180,14 +183,8 @@ func Validate(cfg *container.Config, host *container.HostConfig) error {
 	if !host.IpcMode.Valid() {
 		return errdefs.InvalidArgumentf("invalid IPC mode: %v", host.IpcMode)
 	}
-	if host.IpcMode.IsContainer() {
-		return errdefs.NotImplementedf("IPC mode %q is not supported yet", host.IpcMode)
-	}
 	if !host.PidMode.Valid() {
 		return errdefs.InvalidArgumentf("invalid PID mode: %v", host.PidMode)
-	}
-	if host.PidMode.IsContainer() {
-		return errdefs.NotImplementedf("PID mode %q is not supported yet", host.PidMode)
 	}
 	if !host.UTSMode.Valid() {
 		return errdefs.InvalidArgumentf("invalid UTS mode: %v", host.UTSMode)
@@ -213,6 +210,9 @@ func Generate(in Input) (*specs.Spec, error) {
 	}
 	cfg, host := in.Config, in.Host
 	sec, _ := parseSecurityOpts(host.SecurityOpt) // validated above
+	if (host.PidMode.IsContainer() && in.PidNSPath == "") || (host.IpcMode.IsContainer() && (in.IPCNSPath == "" || in.IPCShmPath == "")) {
+		return nil, errdefs.InvalidArgumentf("the namespaces of the container to join are not resolved")
+	}
 
 	hostNet := in.NetNSPath == "host" || host.NetworkMode.IsHost()
 	pidHost := host.PidMode.IsHost()
@@ -289,10 +289,10 @@ func Generate(in Input) (*specs.Spec, error) {
 		l.Namespaces = append(l.Namespaces, specs.LinuxNamespace{Type: specs.UTSNamespace})
 	}
 	if !pidHost {
-		l.Namespaces = append(l.Namespaces, specs.LinuxNamespace{Type: specs.PIDNamespace})
+		l.Namespaces = append(l.Namespaces, specs.LinuxNamespace{Type: specs.PIDNamespace, Path: in.PidNSPath})
 	}
 	if !ipcHost {
-		l.Namespaces = append(l.Namespaces, specs.LinuxNamespace{Type: specs.IPCNamespace})
+		l.Namespaces = append(l.Namespaces, specs.LinuxNamespace{Type: specs.IPCNamespace, Path: in.IPCNSPath})
 	}
 	if host.CgroupnsMode.IsPrivate() {
 		l.Namespaces = append(l.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})

@@ -591,7 +591,7 @@ func TestNamespacesAndHostModes(t *testing.T) {
 		t.Errorf("ipc none: no /dev/shm, got %+v", m)
 	}
 
-	for _, mode := range []container.IpcMode{"bogus", "container:abc"} {
+	for _, mode := range []container.IpcMode{"bogus", "container:abc"} { // the second: not resolved
 		in = baseInput()
 		in.Host.IpcMode = mode
 		if _, err := Generate(in); err == nil {
@@ -601,7 +601,24 @@ func TestNamespacesAndHostModes(t *testing.T) {
 	in = baseInput()
 	in.Host.PidMode = "container:abc"
 	_, err := Generate(in)
-	wantErr(t, err, "not supported yet")
+	wantErr(t, err, "not resolved")
+
+	// Resolved by the caller: the other container's namespaces are joined, and its /dev/shm
+	// replaces the container's own.
+	in = baseInput()
+	in.Host.PidMode, in.Host.IpcMode = "container:abc", "container:abc"
+	in.PidNSPath, in.IPCNSPath, in.IPCShmPath = "/proc/42/ns/pid", "/proc/42/ns/ipc", "/proc/42/root/dev/shm"
+	s = mustGenerate(t, in)
+	joined := map[specs.LinuxNamespaceType]string{}
+	for _, ns := range s.Linux.Namespaces {
+		joined[ns.Type] = ns.Path
+	}
+	if joined[specs.PIDNamespace] != "/proc/42/ns/pid" || joined[specs.IPCNamespace] != "/proc/42/ns/ipc" {
+		t.Errorf("namespaces %+v", s.Linux.Namespaces)
+	}
+	if m := findMount(s, "/dev/shm"); m == nil || m.Type != "bind" || m.Source != "/proc/42/root/dev/shm" {
+		t.Errorf("/dev/shm of ipc container mode: %+v", m)
+	}
 }
 
 func TestTmpfs(t *testing.T) {
