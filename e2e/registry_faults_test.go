@@ -38,6 +38,7 @@ type faultProxy struct {
 	layers  map[string]bool // URL path suffixes "/blobs/<digest>" to damage
 	corrupt atomic.Bool     // flip one byte in the middle of each layer
 	cuts    atomic.Int32    // cut the connection half way through this many layer downloads
+	ranges  atomic.Int32    // layer requests that asked for a byte range (a resumed download)
 }
 
 func startFaultProxy(t *testing.T, registry string) *faultProxy {
@@ -49,6 +50,9 @@ func startFaultProxy(t *testing.T, registry string) *faultProxy {
 		i := strings.LastIndex(resp.Request.URL.Path, "/blobs/")
 		if resp.Request.Method != http.MethodGet || i < 0 || !p.layers[resp.Request.URL.Path[i:]] {
 			return nil
+		}
+		if resp.Request.Header.Get("Range") != "" {
+			p.ranges.Add(1)
 		}
 		half := resp.ContentLength / 2
 		switch {
@@ -179,8 +183,9 @@ func assertStoreConsistent(t *testing.T, d *harness.Daemon) {
 }
 
 // TestRegistryPullFaults pulls a plain and a gzip layer through a proxy that damages them. A
-// corrupt layer fails the pull without a retry and a cut download is retried; a pull that fails
-// leaves no image and nothing half written, and the next pull succeeds and runs.
+// corrupt layer fails the pull without a retry, a cut download is resumed where it broke and,
+// once its resumes run out, started again; a pull that fails leaves no image and nothing half
+// written, and the next pull succeeds and runs.
 func TestRegistryPullFaults(t *testing.T) {
 	docker := dockerCLI(t)
 	reg := harness.StartRegistry(t, harness.RegistryOptions{})
@@ -219,9 +224,20 @@ func TestRegistryPullFaults(t *testing.T) {
 		check("corrupt layer")
 		proxy.corrupt.Store(false)
 
+		// A cut download is resumed where it broke, with a Range request, as docker's is.
 		proxy.cuts.Store(1)
+		proxy.ranges.Store(0)
 		out = c.ok("pull", ref)
-		mustContain(t, "cut once", out, "Retrying in 1 second", "Pull complete", "Status: Downloaded newer image for "+ref)
+		mustContain(t, "cut once", out, "Pull complete", "Status: Downloaded newer image for "+ref)
+		if strings.Contains(out, "Retrying") || proxy.ranges.Load() != 1 {
+			t.Fatalf("gzip=%v: a download cut once should resume with one range request (got %d), not start again:\n%s", gz, proxy.ranges.Load(), out)
+		}
+		runs()
+
+		// Cut on every request: the resumes run out, then the pull starts the blob again.
+		proxy.cuts.Store(1 + 3 + 1) // the first request, its three resumes, and one more
+		out = c.ok("pull", ref)
+		mustContain(t, "cut five times", out, "Retrying in 1 second", "Status: Downloaded newer image for "+ref)
 		runs()
 
 		proxy.cuts.Store(100)

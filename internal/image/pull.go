@@ -261,7 +261,7 @@ func transient(err error) bool {
 // decompressor into the layer store at the same time, so the layer is ready when the download ends.
 func (s *Service) downloadLayer(ctx context.Context, src *registry.Source, desc ocispec.Descriptor, parent, diffID digest.Digest, unpack bool, rep Reporter) error {
 	id := shortID(desc.Digest)
-	rc, err := src.Open(ctx, desc.Digest)
+	rc, err := src.Open(ctx, desc.Digest, desc.Size)
 	if err != nil {
 		return err
 	}

@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/distribution/reference"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -33,7 +36,8 @@ type Source struct {
 	Manifest       ocispec.Manifest
 	RawConfig      []byte
 
-	puller *remote.Puller
+	client *http.Client  // authenticated for pulls from repo
+	jobs   chan struct{} // blob downloads in flight, at most downloadJobs
 	repo   name.Repository
 }
 
@@ -83,7 +87,18 @@ func (c *Client) resolveAt(ctx context.Context, ep endpoint, ref reference.Named
 	if err != nil {
 		return nil, errdefs.InvalidArgumentf("invalid reference %s: %v", ref, err)
 	}
-	p, err := c.puller(ep, auth)
+	// One authentication handshake serves the manifests (go-containerregistry takes a
+	// transport.Wrapper as it is) and the blobs, which are fetched here to resume them.
+	base, err := c.transport(ep)
+	if err != nil {
+		return nil, err
+	}
+	authed, err := transport.NewWithContext(ctx, repo.Registry, auth.authenticator(),
+		transport.NewUserAgent(transport.NewRetry(base), "berth"), []string{repo.Scope(transport.PullScope)})
+	if err != nil {
+		return nil, pullError(err, ref)
+	}
+	p, err := remote.NewPuller(remote.WithTransport(authed))
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +112,7 @@ func (c *Client) resolveAt(ctx context.Context, ep endpoint, ref reference.Named
 	if err != nil {
 		return nil, pullError(err, ref)
 	}
-	src := &Source{Digest: digest.Digest(desc.Digest.String()), puller: p, repo: repo}
+	src := &Source{Digest: digest.Digest(desc.Digest.String()), client: &http.Client{Transport: authed}, jobs: make(chan struct{}, downloadJobs), repo: repo}
 	raw, mt := desc.Manifest, desc.MediaType
 	if mt.IsIndex() {
 		var idx ocispec.Index
@@ -164,39 +179,138 @@ func pullError(err error, ref reference.Named) error {
 	return classify(err, "pull "+reference.FamiliarString(ref))
 }
 
-// Open streams blob d; reading it to the end verifies its digest.
-func (s *Source) Open(ctx context.Context, d digest.Digest) (io.ReadCloser, error) {
-	l, err := s.puller.Layer(ctx, s.repo.Digest(d.String()))
-	if err != nil {
-		return nil, classify(err, "fetch blob "+d.String())
+// blobResumes bounds how often one download of a blob picks up where its connection broke (a
+// Range request for the rest), as docker's does, before the pull starts the blob again.
+const blobResumes = 3
+
+// Open streams blob d of size bytes (-1: not known); reading it to the end verifies its digest and
+// size. A connection that breaks mid-blob is resumed where it stopped.
+func (s *Source) Open(ctx context.Context, d digest.Digest, size int64) (io.ReadCloser, error) {
+	if err := d.Validate(); err != nil {
+		return nil, errdefs.InvalidArgumentf("blob %s: %v", d, err)
 	}
-	rc, err := l.Compressed()
-	if err != nil {
-		return nil, classify(err, "fetch blob "+d.String())
+	select {
+	case s.jobs <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	return blobReader{rc, d}, nil
+	b := &blobReader{ctx: ctx, src: s, d: d, size: size, dg: d.Algorithm().Digester()}
+	if err := b.open(); err != nil {
+		<-s.jobs
+		return nil, err
+	}
+	return b, nil
 }
 
-// blobReader words go-containerregistry's failed check at the end of a blob as docker does, and
-// as an invalid argument, so the download is not retried (docker does not retry one either).
-// Other read errors, such as a cut connection, pass as they are.
+// blobReader is one blob's download: it hashes what passes, resumes after a broken connection
+// and checks the digest at the end, worded as docker's check ("filesystem layer verification
+// failed"), as an invalid argument so that the pull does not retry it (docker does not either).
 type blobReader struct {
-	io.ReadCloser
-	d digest.Digest
+	ctx     context.Context
+	src     *Source
+	d       digest.Digest
+	size    int64
+	dg      digest.Digester
+	body    io.ReadCloser
+	off     int64 // bytes delivered so far
+	resumes int
+	done    bool
 }
 
-func (b blobReader) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	// The check's error type is internal to go-containerregistry; its messages start so.
-	if err != nil && err != io.EOF && strings.HasPrefix(err.Error(), "error verifying") {
-		err = errdefs.InvalidArgumentf("filesystem layer verification failed for digest %s: %v", b.d, err)
+func (b *blobReader) open() error {
+	u := url.URL{Scheme: b.src.repo.Registry.Scheme(), Host: b.src.repo.RegistryStr(), Path: "/v2/" + b.src.repo.RepositoryStr() + "/blobs/" + b.d.String()}
+	req, err := http.NewRequestWithContext(b.ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return err
 	}
-	return n, err
+	if b.off > 0 {
+		req.Header.Set("Range", "bytes="+strconv.FormatInt(b.off, 10)+"-")
+	}
+	resp, err := b.src.client.Do(req)
+	if err != nil {
+		return classify(err, "fetch blob "+b.d.String())
+	}
+	switch {
+	case b.off > 0 && resp.StatusCode == http.StatusPartialContent:
+		if !strings.HasPrefix(resp.Header.Get("Content-Range"), "bytes "+strconv.FormatInt(b.off, 10)+"-") {
+			resp.Body.Close()
+			return fmt.Errorf("fetch blob %s: the registry resumed at %q, not at byte %d", b.d, resp.Header.Get("Content-Range"), b.off)
+		}
+	case b.off > 0 && resp.StatusCode == http.StatusOK:
+		// The registry ignored the range: skip what has been delivered already.
+		if _, err := io.CopyN(io.Discard, resp.Body, b.off); err != nil {
+			resp.Body.Close()
+			return fmt.Errorf("fetch blob %s: %w", b.d, err)
+		}
+	default:
+		if err := transport.CheckError(resp, http.StatusOK); err != nil {
+			resp.Body.Close()
+			return classify(err, "fetch blob "+b.d.String())
+		}
+	}
+	b.body = resp.Body
+	return nil
+}
+
+func (b *blobReader) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, io.EOF
+	}
+	for {
+		if b.body == nil {
+			if err := b.open(); err != nil {
+				return 0, err
+			}
+		}
+		n, err := b.body.Read(p)
+		b.dg.Hash().Write(p[:n])
+		b.off += int64(n)
+		if b.size >= 0 && b.off > b.size {
+			return n, b.fail(fmt.Errorf("more than the %d bytes of its descriptor", b.size))
+		}
+		switch {
+		case err == io.EOF:
+			b.done = true
+			if b.size >= 0 && b.off != b.size {
+				return n, b.fail(fmt.Errorf("%d bytes, not the %d of its descriptor", b.off, b.size))
+			}
+			if got := b.dg.Digest(); got != b.d {
+				return n, b.fail(fmt.Errorf("content hashes to %s", got))
+			}
+			return n, io.EOF
+		case err != nil && b.resumes < blobResumes && b.ctx.Err() == nil:
+			b.body.Close()
+			b.body = nil
+			b.resumes++
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		return n, err
+	}
+}
+
+func (b *blobReader) fail(why error) error {
+	return errdefs.InvalidArgumentf("filesystem layer verification failed for digest %s: %v", b.d, why)
+}
+
+func (b *blobReader) Close() error {
+	var err error
+	if b.body != nil {
+		err = b.body.Close()
+		b.body = nil
+	}
+	if b.src != nil {
+		<-b.src.jobs
+		b.src = nil
+	}
+	return err
 }
 
 // ReadBlob returns the whole blob d, for configs and other small blobs.
 func (s *Source) ReadBlob(ctx context.Context, d digest.Digest) ([]byte, error) {
-	rc, err := s.Open(ctx, d)
+	rc, err := s.Open(ctx, d, -1)
 	if err != nil {
 		return nil, err
 	}
