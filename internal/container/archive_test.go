@@ -133,17 +133,7 @@ func TestTarUpperConvertsWhiteouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := map[string]byte{}
-	tr := tar.NewReader(&buf)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		names[strings.TrimSuffix(h.Name, "/")] = h.Typeflag
-	}
+	eachEntry(t, &buf, func(h *tar.Header, _ []byte) { names[strings.TrimSuffix(h.Name, "/")] = h.Typeflag })
 	if names["etc/.wh.gone"] != tar.TypeReg || names["etc/new"] != tar.TypeReg || names["etc"] != tar.TypeDir {
 		t.Errorf("entries %v", names)
 	}
@@ -220,21 +210,12 @@ func TestPathViewMounts(t *testing.T) {
 	}
 	tw.Close()
 	got := map[string]string{}
-	tr := tar.NewReader(&buf)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(tr)
+	eachEntry(t, &buf, func(hdr *tar.Header, body []byte) {
 		if _, dup := got[hdr.Name]; dup {
 			t.Errorf("entry %s written twice", hdr.Name)
 		}
 		got[hdr.Name] = string(body)
-	}
+	})
 	for name, body := range map[string]string{"srv/top": "top", "srv/data/v2/file": "in volume", "srv/data/sub/deep": "nested"} {
 		if got[strings.TrimSuffix(name, "/")] != body {
 			t.Errorf("%s: %q, want %q (entries %v)", name, got[name], body, got)
@@ -249,5 +230,22 @@ func TestPathViewMounts(t *testing.T) {
 				t.Errorf("no entry for the mount point %s (entries %v)", dir, got)
 			}
 		}
+	}
+}
+
+// eachEntry calls fn with every entry of the tar r and its content.
+func eachEntry(t *testing.T, r io.Reader, fn func(*tar.Header, []byte)) {
+	t.Helper()
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(tr)
+		fn(hdr, body)
 	}
 }
