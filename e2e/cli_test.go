@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-project/berth/integration/harness"
 	"github.com/berth-project/berth/internal/fixture"
@@ -170,5 +171,44 @@ func TestDaemonNotRunning(t *testing.T) {
 		if err == nil || !strings.Contains(string(out), "Cannot connect to the") || !strings.Contains(string(out), "daemon") {
 			t.Fatalf("%s with no daemon: %v %s", bin, err, out)
 		}
+	}
+}
+
+// TestEventsAndSystemPrune: events (default line, --filter, --format, --since/--until), system
+// prune, and a network-scoped alias refused on the default bridge, the same with both CLIs.
+func TestEventsAndSystemPrune(t *testing.T) {
+	for name, bin := range clis(t) {
+		t.Run(name, func(t *testing.T) {
+			c := withBusybox(t, bin)
+			c.ok("run", "--rm", "--name", "evt", "busybox", "true")
+			time.Sleep(1100 * time.Millisecond) // --until 0s is now in whole seconds, as docker's CLI sends it
+			if out := c.ok("events", "--since", "60s", "--until", "0s", "-f", "container=evt", "--format", "{{.Action}}"); out != "create\nstart\ndie\ndestroy\n" {
+				t.Fatalf("events of evt: %q", out)
+			}
+			line := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z container create [0-9a-f]{64} \(image=busybox, name=evt\)$`)
+			if out := strings.Split(c.ok("events", "--since", "60s", "--until", "0s", "--filter", "event=create"), "\n")[0]; !line.MatchString(out) {
+				t.Fatalf("event line %q", out)
+			}
+			if _, errOut, code := c.run("", "events", "--since", "bogus"); code == 0 || !strings.Contains(errOut, `failed to parse value as time or duration: "bogus"`) {
+				t.Fatalf("events --since bogus: exit %d %q", code, errOut)
+			}
+
+			c.ok("network", "create", "side")
+			keep := strings.TrimSpace(c.ok("run", "-d", "--network", "side", "busybox", "sleep", "300"))
+			if _, errOut, code := c.run("", "network", "connect", "--alias", "x", "bridge", keep); code == 0 || !strings.Contains(errOut, "network-scoped alias is supported only for containers in user defined networks") {
+				t.Fatalf("alias on the default bridge: exit %d %q", code, errOut)
+			}
+			dead := strings.TrimSpace(c.ok("create", "busybox", "true"))
+			c.ok("network", "create", "unused")
+			out := c.ok("system", "prune", "-f")
+			for _, want := range []string{"Deleted Containers:\n" + dead + "\n\n", "Deleted Networks:\nunused\n\n", "Total reclaimed space: "} {
+				if !strings.Contains(out, want) {
+					t.Fatalf("system prune output lacks %q:\n%s", want, out)
+				}
+			}
+			if got := strings.Fields(c.ok("ps", "-aq", "--no-trunc")); len(got) != 1 || got[0] != keep {
+				t.Fatalf("containers after system prune: %v, want only the running one", got)
+			}
+		})
 	}
 }

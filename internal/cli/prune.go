@@ -20,8 +20,15 @@ type Prune struct {
 	AllHelp    string
 	// Warning is the confirmation question for the given -a.
 	Warning func(all bool) string
-	// Run does the prune with the parsed flags and prints what went.
-	Run func(ctx context.Context, all bool, filter *opts.Filter) error
+	// Run does the prune with the parsed flags and reports what went.
+	Run func(ctx context.Context, all bool, filter *opts.Filter) (Pruned, error)
+}
+
+// Pruned is what one prune removed, as docker prints it.
+type Pruned struct {
+	Heading   string   // "Deleted Containers"
+	Items     []string // one line per removed object
+	Reclaimed int64    // bytes; negative when the object frees none (networks)
 }
 
 // NewPruneCommand builds the cobra command for p.
@@ -36,7 +43,12 @@ func (c *Cli) NewPruneCommand(p Prune) *cobra.Command {
 			if err := c.ConfirmPrune(cmd.Context(), force, p.Warning(all), p.Object+" prune has been cancelled"); err != nil {
 				return err
 			}
-			return p.Run(cmd.Context(), all, filter)
+			r, err := p.Run(cmd.Context(), all, filter)
+			if err != nil {
+				return err
+			}
+			c.PrintPruned(r.Heading, r.Items, r.Reclaimed)
+			return nil
 		},
 	}
 	flags := cmd.Flags()

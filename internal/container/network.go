@@ -181,6 +181,9 @@ func (s *Service) ConnectNetwork(ctx context.Context, netRef, ctrRef string, ep 
 		if ep == nil {
 			ep = &network.EndpointSettings{}
 		}
+		if name == network.NetworkBridge && len(ep.Aliases) > 0 {
+			return errdefs.InvalidArgumentf("network-scoped alias is supported only for containers in user defined networks")
+		}
 		ep.NetworkID = id
 		if c.State.Running && c.Sandbox != nil {
 			r := netsvc.EndpointRequest{Network: id, Aliases: ep.Aliases}

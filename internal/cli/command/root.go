@@ -92,6 +92,7 @@ func addCommands(root *cobra.Command, c *cli.Cli) {
 		common(registry.NewLoginCommand(c)),
 		common(registry.NewLogoutCommand(c)),
 
+		system.NewEventsCommand(c),
 		image.NewHistoryCommand(c),
 		image.NewImportCommand(c),
 		system.NewInspectCommand(c),

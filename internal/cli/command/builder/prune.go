@@ -2,9 +2,7 @@ package builder
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/docker/go-units"
 	"github.com/spf13/cobra"
 
 	"github.com/berth-project/berth/internal/cli"
@@ -14,7 +12,13 @@ import (
 // NewBuilderCommand is `berth builder` (build and prune).
 func NewBuilderCommand(c *cli.Cli) *cobra.Command {
 	cmd := &cobra.Command{Use: "builder", Short: "Manage builds", Args: cli.NoArgs, RunE: cli.ShowHelp(c)}
-	cmd.AddCommand(NewBuildCommand(c), c.NewPruneCommand(cli.Prune{
+	cmd.AddCommand(NewBuildCommand(c), c.NewPruneCommand(Pruner(c)))
+	return cmd
+}
+
+// Pruner is `builder prune`, which `system prune` runs too.
+func Pruner(c *cli.Cli) cli.Prune {
+	return cli.Prune{
 		Object:     "builder",
 		Short:      "Remove build cache",
 		FilterHelp: `Provide filter values (e.g. "until=24h")`,
@@ -25,21 +29,9 @@ func NewBuilderCommand(c *cli.Cli) *cobra.Command {
 			}
 			return "WARNING! This will remove all dangling build cache."
 		},
-		Run: func(ctx context.Context, all bool, filter *opts.Filter) error {
+		Run: func(ctx context.Context, all bool, filter *opts.Filter) (cli.Pruned, error) {
 			rep, err := c.Client().BuildCachePrune(ctx, all, 0, filter.Args())
-			if err != nil {
-				return err
-			}
-			if len(rep.CachesDeleted) > 0 {
-				fmt.Fprintln(c.Out(), "Deleted build cache objects:")
-				for _, id := range rep.CachesDeleted {
-					fmt.Fprintln(c.Out(), id)
-				}
-				fmt.Fprintln(c.Out())
-			}
-			fmt.Fprintf(c.Out(), "Total reclaimed space: %s\n", units.HumanSize(float64(rep.SpaceReclaimed)))
-			return nil
+			return cli.Pruned{Heading: "Deleted build cache objects", Items: rep.CachesDeleted, Reclaimed: int64(rep.SpaceReclaimed)}, err
 		},
-	}))
-	return cmd
+	}
 }

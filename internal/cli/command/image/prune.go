@@ -10,8 +10,11 @@ import (
 	"github.com/berth-project/berth/internal/cli/opts"
 )
 
-func newPruneCommand(c *cli.Cli) *cobra.Command {
-	return c.NewPruneCommand(cli.Prune{
+func newPruneCommand(c *cli.Cli) *cobra.Command { return c.NewPruneCommand(Pruner(c)) }
+
+// Pruner is `image prune`, which `system prune` runs too.
+func Pruner(c *cli.Cli) cli.Prune {
+	return cli.Prune{
 		Object: "image", Short: "Remove unused images",
 		FilterHelp: `Provide filter values (e.g. "until=<timestamp>")`,
 		AllHelp:    "Remove all unused images, not just dangling ones",
@@ -21,13 +24,13 @@ func newPruneCommand(c *cli.Cli) *cobra.Command {
 			}
 			return "WARNING! This will remove all dangling images.\nAre you sure you want to continue?"
 		},
-		Run: func(ctx context.Context, all bool, filter *opts.Filter) error {
+		Run: func(ctx context.Context, all bool, filter *opts.Filter) (cli.Pruned, error) {
 			f := filter.Args()
 			delete(f, "dangling")
 			f.Add("dangling", strconv.FormatBool(!all))
 			report, err := c.Client().ImagePrune(ctx, f)
 			if err != nil {
-				return err
+				return cli.Pruned{}, err
 			}
 			var items []string
 			for _, d := range report.ImagesDeleted {
@@ -37,8 +40,7 @@ func newPruneCommand(c *cli.Cli) *cobra.Command {
 					items = append(items, "deleted: "+d.Deleted)
 				}
 			}
-			c.PrintPruned("Deleted Images", items, int64(report.SpaceReclaimed))
-			return nil
+			return cli.Pruned{Heading: "Deleted Images", Items: items, Reclaimed: int64(report.SpaceReclaimed)}, nil
 		},
-	})
+	}
 }

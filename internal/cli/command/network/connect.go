@@ -3,6 +3,7 @@ package network
 import (
 	"context"
 
+	"github.com/moby/moby/api/types/network"
 	"github.com/spf13/cobra"
 
 	"github.com/berth-project/berth/internal/cli"
@@ -47,11 +48,18 @@ func newConnectCommand(c *cli.Cli) *cobra.Command {
 // runConnect sends the endpoint settings `run --network` would make from the same options.
 func runConnect(ctx context.Context, c *cli.Cli, o connectOptions) error {
 	ep, err := container.EndpointSettings(opts.NetworkAttachment{
-		Target: o.network, Aliases: o.aliases, DriverOpts: o.driverOpts.Values(), Links: o.links.Values(),
+		Target: o.network, DriverOpts: o.driverOpts.Values(), Links: o.links.Values(),
 		IPv4Address: o.ipv4, IPv6Address: o.ipv6, LinkLocalIPs: o.linkLocalIPs, GwPriority: o.gwPriority,
 	})
 	if err != nil {
 		return err
+	}
+	// Aliases are the daemon's to refuse on a network without them, as with docker's CLI.
+	if len(o.aliases) > 0 {
+		if ep == nil {
+			ep = &network.EndpointSettings{}
+		}
+		ep.Aliases = o.aliases
 	}
 	return c.Client().NetworkConnect(ctx, o.network, o.container, ep)
 }

@@ -1,4 +1,5 @@
-// Package system holds the daemon-wide commands: version, info, system df and the generic inspect.
+// Package system holds the daemon-wide commands: version, info, events, system df and prune,
+// and the generic inspect.
 package system
 
 import (
@@ -29,6 +30,8 @@ func NewSystemCommand(c *cli.Cli) *cobra.Command {
 	cmd.AddCommand(
 		newInfoCommand(c, "info"),
 		newDiskUsageCommand(c),
+		NewEventsCommand(c),
+		newPruneCommand(c),
 	)
 	return cmd
 }

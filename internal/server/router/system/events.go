@@ -12,6 +12,9 @@ import (
 	"github.com/berth-project/berth/internal/errdefs"
 )
 
+// eventMatches applies docker's event filters: type and event exactly, the object filters
+// (container, volume, network, daemon) as a prefix of the actor's ID or name whatever the event's
+// type, image as the actor's image with or without its tag, and labels.
 func eventMatches(m events.Message, f filters.Args) bool {
 	if v := f.Get("type"); len(v) > 0 && !in(v, string(m.Type)) {
 		return false
@@ -22,10 +25,38 @@ func eventMatches(m events.Message, f filters.Args) bool {
 			return false
 		}
 	}
-	if v := f.Get("container"); len(v) > 0 && m.Type == events.ContainerEventType && !in(v, m.Actor.ID) && !in(v, m.Actor.Attributes["name"]) {
-		return false
+	for _, key := range []string{"container", "volume", "network", "daemon"} {
+		if v := f.Get(key); len(v) > 0 && !hasPrefixIn(v, m.Actor.ID) && !hasPrefixIn(v, m.Actor.Attributes["name"]) {
+			return false
+		}
+	}
+	if v := f.Get("image"); len(v) > 0 {
+		name := m.Actor.Attributes["image"]
+		if m.Type == events.ImageEventType {
+			name = m.Actor.Attributes["name"]
+		}
+		if !in(v, m.Actor.ID) && !in(v, name) && !in(v, stripTag(m.Actor.ID)) && !in(v, stripTag(name)) {
+			return false
+		}
 	}
 	return f.MatchLabels("label", m.Actor.Attributes)
+}
+
+func hasPrefixIn(list []string, s string) bool {
+	for _, v := range list {
+		if s != "" && strings.HasPrefix(s, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// stripTag is an image reference without its tag ("busybox:1" -> "busybox").
+func stripTag(ref string) string {
+	if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
+		return ref[:i]
+	}
+	return ref
 }
 
 func in(list []string, s string) bool {
