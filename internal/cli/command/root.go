@@ -68,13 +68,19 @@ func NewRootCommand(c *cli.Cli) *cobra.Command {
 	return root
 }
 
+// withSub adds sub to cmd, for a subcommand that lives in another package.
+func withSub(cmd, sub *cobra.Command) *cobra.Command {
+	cmd.AddCommand(sub)
+	return cmd
+}
+
 // addCommands attaches every command. Top-level shortcuts (images, rmi, ...) are separate
 // cobra commands built by the same constructors as their `image` counterparts.
 func addCommands(root *cobra.Command, c *cli.Cli) {
 	root.AddCommand(
 		compose.NewComposeCommand(c),
 		container.NewContainerCommand(c),
-		image.NewImageCommand(c),
+		withSub(image.NewImageCommand(c), builder.NewBuildCommand(c)), // `image build`, as docker has
 		network.NewNetworkCommand(c),
 		system.NewSystemCommand(c),
 		volume.NewVolumeCommand(c),
