@@ -294,3 +294,21 @@ func forEachCLI(t *testing.T, body func(t *testing.T, c *cli, ctx string)) {
 		t.Run(name, func(t *testing.T) { body(t, withBusybox(t, bin), t.TempDir()) })
 	}
 }
+
+// TestBuildRunLimits: the legacy builder's limits reach the RUN containers (--memory in their
+// cgroup, --ulimit, --shm-size), a compressed context builds, and --squash is refused plainly.
+func TestBuildRunLimits(t *testing.T) {
+	forEachCLI(t, func(t *testing.T, c *cli, ctx string) {
+		writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\n" +
+			"RUN (cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max) > /mem && ulimit -n > /nofile && df -k /dev/shm | tail -1 > /shm\n"})
+		c.buildOK(ctx, "--memory", "64m", "--ulimit", "nofile=512:512", "--shm-size", "16m", "--compress", "--force-rm", "-t", "lim")
+		for file, want := range map[string]string{"/mem": "67108864", "/nofile": "512", "/shm": "16384"} {
+			if got := c.ok("run", "--rm", "lim", "cat", file); !strings.Contains(got, want) {
+				t.Errorf("%s in the RUN step: %q, want %s", file, got, want)
+			}
+		}
+		if _, errOut, code := c.run("", "build", "--squash", ctx); code == 0 || !strings.Contains(errOut, "squash") {
+			t.Errorf("build --squash: exit %d %q", code, errOut)
+		}
+	})
+}

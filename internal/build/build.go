@@ -121,6 +121,11 @@ type Options struct {
 	Platform    string
 	Remove      bool // remove RUN containers after a successful step (always done here)
 	ForceRemove bool // and after a failed one
+	// Resources, ShmSize and CgroupParent apply to the RUN containers (--memory, --cpu-shares,
+	// --ulimit, ... of the legacy builder).
+	Resources    container.Resources
+	ShmSize      int64
+	CgroupParent string
 }
 
 // Reporter receives what a build shows as it goes.

@@ -169,7 +169,9 @@ func (b *builder) runContainer(ctx context.Context, st *state, argv, vars []stri
 	if cfg.WorkingDir == "" {
 		cfg.WorkingDir = "/"
 	}
-	hc := &container.HostConfig{NetworkMode: container.NetworkMode(netMode), ExtraHosts: b.opts.ExtraHosts, Mounts: mounts}
+	hc := &container.HostConfig{NetworkMode: container.NetworkMode(netMode), ExtraHosts: b.opts.ExtraHosts, Mounts: mounts,
+		Resources: b.opts.Resources, ShmSize: b.opts.ShmSize}
+	hc.CgroupParent = b.opts.CgroupParent
 	id, _, err := b.s.containers.Create(ctx, "", cfg, hc, nil)
 	if err != nil {
 		return "", err

@@ -6,6 +6,7 @@ package builder
 import (
 	"archive/tar"
 	"bufio"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -16,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +27,7 @@ import (
 
 	"github.com/berth-project/berth/api/types"
 	"github.com/berth-project/berth/internal/cli"
+	"github.com/berth-project/berth/internal/cli/opts"
 	"github.com/berth-project/berth/internal/cli/progress"
 	"github.com/berth-project/berth/internal/tartree"
 )
@@ -33,11 +36,18 @@ type buildOptions struct {
 	tags, buildArgs, labels, cacheFrom, addHosts   []string
 	file, target, iidfile, network, platform, mode string
 	noCache, pull, quiet                           bool
+	// The legacy builder's settings for the RUN containers.
+	rm, forceRm, squash, compress, noTrust          bool
+	memory, shmSize                                 opts.MemBytes
+	memorySwap                                      opts.MemSwapBytes
+	cpuShares, cpuPeriod, cpuQuota                  int64
+	cpusetCpus, cpusetMems, cgroupParent, isolation string
+	ulimits                                         *opts.Ulimits
 }
 
 // NewBuildCommand is `berth build` (also `berth image build`).
 func NewBuildCommand(c *cli.Cli) *cobra.Command {
-	var o buildOptions
+	o := buildOptions{ulimits: opts.NewUlimits()}
 	cmd := &cobra.Command{
 		Use:   "build [OPTIONS] PATH | URL | -",
 		Short: "Build an image from a Dockerfile",
@@ -62,10 +72,29 @@ func NewBuildCommand(c *cli.Cli) *cobra.Command {
 	f.StringArrayVar(&o.cacheFrom, "cache-from", nil, "Images to consider as cache sources")
 	f.StringVar(&o.platform, "platform", "", "Set platform if server is multi-platform capable")
 	f.StringVar(&o.mode, "progress", "auto", "Set type of progress output (auto, plain, tty)")
+	f.BoolVar(&o.rm, "rm", true, "Remove intermediate containers after a successful build")
+	f.BoolVar(&o.forceRm, "force-rm", false, "Always remove intermediate containers")
+	f.BoolVar(&o.squash, "squash", false, "Squash newly built layers into a single new layer")
+	f.BoolVar(&o.compress, "compress", false, "Compress the build context using gzip")
+	f.BoolVar(&o.noTrust, "disable-content-trust", true, "Skip image verification")
+	f.StringVar(&o.isolation, "isolation", "", "Container isolation technology")
+	f.StringVar(&o.cgroupParent, "cgroup-parent", "", `Set the parent cgroup for the "RUN" instructions during build`)
+	f.VarP(&o.memory, "memory", "m", "Memory limit")
+	f.Var(&o.memorySwap, "memory-swap", "Swap limit equal to memory plus swap: -1 to enable unlimited swap")
+	f.Var(&o.shmSize, "shm-size", "Size of \"/dev/shm\"")
+	f.Int64VarP(&o.cpuShares, "cpu-shares", "c", 0, "CPU shares (relative weight)")
+	f.Int64Var(&o.cpuPeriod, "cpu-period", 0, "Limit the CPU CFS (Completely Fair Scheduler) period")
+	f.Int64Var(&o.cpuQuota, "cpu-quota", 0, "Limit the CPU CFS (Completely Fair Scheduler) quota")
+	f.StringVar(&o.cpusetCpus, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
+	f.StringVar(&o.cpusetMems, "cpuset-mems", "", "MEMs in which to allow execution (0-3, 0,1)")
+	f.Var(o.ulimits, "ulimit", "Ulimit options")
 	return cmd
 }
 
 func runBuild(ctx context.Context, c *cli.Cli, o buildOptions, src string) error {
+	if !o.noTrust {
+		return errors.New("content trust is not supported: images are not verified against signatures")
+	}
 	q := url.Values{}
 	for _, t := range o.tags {
 		q.Add("t", t)
@@ -101,10 +130,36 @@ func runBuild(ctx context.Context, c *cli.Cli, o buildOptions, src string) error
 			q.Set(k, "1")
 		}
 	}
-	q.Set("rm", "1")
+	q.Set("rm", "0")
+	if o.rm {
+		q.Set("rm", "1")
+	}
+	for k, v := range map[string]bool{"forcerm": o.forceRm, "squash": o.squash} {
+		if v {
+			q.Set(k, "1")
+		}
+	}
+	for k, v := range map[string]int64{"memory": o.memory.Value(), "memswap": o.memorySwap.Value(), "shmsize": o.shmSize.Value(),
+		"cpushares": o.cpuShares, "cpuperiod": o.cpuPeriod, "cpuquota": o.cpuQuota} {
+		if v != 0 {
+			q.Set(k, strconv.FormatInt(v, 10))
+		}
+	}
+	for k, v := range map[string]string{"cpusetcpus": o.cpusetCpus, "cpusetmems": o.cpusetMems, "cgroupparent": o.cgroupParent, "isolation": o.isolation} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if u := o.ulimits.Values(); len(u) > 0 {
+		raw, _ := json.Marshal(u)
+		q.Set("ulimits", string(raw))
+	}
 	body, dockerfile, err := buildContext(c, src, o.file)
 	if err != nil {
 		return err
+	}
+	if o.compress && body != nil {
+		body = gzipStream(body)
 	}
 	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
 		q.Set("remote", src)
@@ -374,4 +429,18 @@ func stepLine(out io.Writer, s types.BuildStep, start *time.Time) int {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// gzipStream compresses r as it is read (build --compress; the daemon detects the gzip).
+func gzipStream(r io.Reader) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		zw := gzip.NewWriter(pw)
+		_, err := io.Copy(zw, r)
+		if cerr := zw.Close(); err == nil {
+			err = cerr
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr
 }

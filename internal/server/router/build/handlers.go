@@ -37,6 +37,9 @@ func (rt *Router) build(w http.ResponseWriter, r *http.Request, _ map[string]str
 		Remove:      q.Get("rm") == "" || server.BoolValue(r, "rm"),
 		ForceRemove: server.BoolValue(r, "forcerm"),
 	}
+	if err := resourceParams(r, &opts); err != nil {
+		return err
+	}
 	if v := q.Get("version"); v == "2" {
 		return errdefs.NotImplementedf("BuildKit builds (version=2) are not supported yet: set DOCKER_BUILDKIT=0")
 	}
@@ -65,6 +68,34 @@ func (rt *Router) build(w http.ResponseWriter, r *http.Request, _ map[string]str
 	stream := server.NewJSONStream(w)
 	_, err := rt.backend.Build(r.Context(), r.Body, opts, reporter{stream, server.BoolValue(r, "q")})
 	stream.Finish(err)
+	return nil
+}
+
+// resourceParams reads the legacy builder's limits for RUN containers, as the docker client
+// sends them (zero values mean unset).
+func resourceParams(r *http.Request, opts *buildsvc.Options) error {
+	q := r.URL.Query()
+	res := &opts.Resources
+	for name, dst := range map[string]*int64{"memory": &res.Memory, "memswap": &res.MemorySwap, "cpushares": &res.CPUShares,
+		"cpuperiod": &res.CPUPeriod, "cpuquota": &res.CPUQuota, "shmsize": &opts.ShmSize} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return errdefs.InvalidArgumentf("invalid %s %q: %v", name, v, err)
+			}
+			*dst = n
+		}
+	}
+	res.CpusetCpus, res.CpusetMems, opts.CgroupParent = q.Get("cpusetcpus"), q.Get("cpusetmems"), q.Get("cgroupparent")
+	if err := jsonParam(r, "ulimits", &res.Ulimits); err != nil {
+		return err
+	}
+	if iso := q.Get("isolation"); iso != "" && iso != "default" {
+		return errdefs.InvalidArgumentf("unsupported isolation: %q", iso)
+	}
+	if server.BoolValue(r, "squash") {
+		return errdefs.NotImplementedf("squash is not supported: the image keeps one layer per step")
+	}
 	return nil
 }
 
