@@ -312,3 +312,32 @@ func TestBuildRunLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestBuildIntermediateContainers: docker's rules for RUN containers. A failed step's container
+// stays for a look unless --force-rm; a successful one goes unless --rm=false.
+func TestBuildIntermediateContainers(t *testing.T) {
+	forEachCLI(t, func(t *testing.T, c *cli, ctx string) {
+		left := func() int { return len(strings.Fields(c.ok("ps", "-aq", "--filter", "label=berth.build"))) }
+		writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nRUN echo built > /f\nRUN exit 7\n"})
+		if _, _, code := c.run("", "build", ctx); code == 0 {
+			t.Fatal("a build with RUN exit 7 succeeded")
+		}
+		if n := left(); n != 1 {
+			t.Fatalf("after a failed build: %d build containers, want the failed step's", n)
+		}
+		c.ok("container", "prune", "-f")
+		c.run("", "build", "--force-rm", ctx)
+		if n := left(); n != 0 {
+			t.Fatalf("after a failed build with --force-rm: %d build containers", n)
+		}
+		writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nRUN echo kept > /f\n"})
+		c.buildOK(ctx, "--rm=false", "--no-cache")
+		if n := left(); n != 1 {
+			t.Fatalf("after a build with --rm=false: %d build containers, want 1", n)
+		}
+		c.buildOK(ctx, "--no-cache")
+		if n := left(); n != 1 {
+			t.Fatalf("after a default build: %d build containers, want still the one kept before", n)
+		}
+	})
+}

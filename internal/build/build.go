@@ -119,8 +119,8 @@ type Options struct {
 	NetworkMode string
 	ExtraHosts  []string
 	Platform    string
-	Remove      bool // remove RUN containers after a successful step (always done here)
-	ForceRemove bool // and after a failed one
+	Remove      bool // remove a RUN container after its step succeeded (--rm, docker's default)
+	ForceRemove bool // remove it whatever the outcome (--force-rm)
 	// Resources, ShmSize and CgroupParent apply to the RUN containers (--memory, --cpu-shares,
 	// --ulimit, ... of the legacy builder).
 	Resources    container.Resources

@@ -62,18 +62,20 @@ func (b *builder) runStep(ctx context.Context, st *state, c *instructions.RunCom
 			}
 		}
 		if err != nil {
-			if !b.opts.ForceRemove && !b.opts.Remove {
-				return nil, nil, err
+			// As docker's: a failed step's container stays for a look unless --force-rm.
+			if b.opts.ForceRemove {
+				cleanup()
 			}
-			cleanup()
 			return nil, nil, err
 		}
 		pr, pw := io.Pipe()
 		go func() { pw.CloseWithError(b.s.containers.LayerTar(ctx, id, pw)) }()
 		return pr, func() {
 			pr.Close()
-			st.out.Line("Removing intermediate container " + id[:12])
-			cleanup()
+			if b.opts.Remove || b.opts.ForceRemove {
+				st.out.Line("Removing intermediate container " + id[:12])
+				cleanup()
+			}
 		}, nil
 	})
 }
