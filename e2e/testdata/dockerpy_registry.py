@@ -1,4 +1,5 @@
-"""docker-py 7.1 against berthd and a local registry: images.push and images.pull, auth_config."""
+"""docker-py 7.1 against berthd and a local registry: images.push and images.pull, auth_config,
+get_registry_data (GET /distribution/{name}/json)."""
 import os
 import sys
 
@@ -28,6 +29,18 @@ pulled = client.images.pull(repo, tag="v1")
 assert pulled.id == img.id, (pulled.id, img.id)
 assert pulled.attrs["RepoDigests"] == [repo + "@" + pushed], pulled.attrs["RepoDigests"]
 assert pulled.tags == [repo + ":v1"], pulled.tags
+
+data = client.images.get_registry_data(repo + ":v1")
+assert data.id == pushed, (data.id, pushed)
+assert data.has_platform("linux/amd64"), data.attrs
+assert not data.has_platform("linux/arm64"), data.attrs
+assert data.attrs["Descriptor"]["mediaType"].endswith("manifest.v2+json") or "oci" in data.attrs["Descriptor"]["mediaType"], data.attrs
+
+try:
+    client.images.get_registry_data(repo + ":missing")
+    raise AssertionError("registry data of a missing tag must fail")
+except docker.errors.APIError as e:
+    assert "manifest unknown" in str(e), e
 
 try:
     client.images.pull(repo, tag="missing")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/distribution/reference"
+	apiregistry "github.com/moby/moby/api/types/registry"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -389,4 +390,24 @@ func (p *progressReader) Read(b []byte) (int, error) {
 		p.report(p.n)
 	}
 	return n, err
+}
+
+// Distribution asks the registry about image without pulling it (GET /distribution/{name}/json):
+// the descriptor of its manifest or index and its platforms.
+func (s *Service) Distribution(ctx context.Context, image string, auth registry.AuthConfig) (apiregistry.DistributionInspect, error) {
+	if s.registry == nil {
+		return apiregistry.DistributionInspect{}, errdefs.NotImplementedf("registry access is not configured")
+	}
+	named, err := reference.ParseNormalizedNamed(image)
+	if err != nil {
+		return apiregistry.DistributionInspect{}, errdefs.InvalidArgumentf("invalid reference format: %s", image)
+	}
+	if _, ok := named.(reference.Digested); !ok {
+		named = reference.TagNameOnly(named)
+	}
+	desc, platforms, err := s.registry.Distribution(ctx, named, auth)
+	if platforms == nil {
+		platforms = []ocispec.Platform{}
+	}
+	return apiregistry.DistributionInspect{Descriptor: desc, Platforms: platforms}, err
 }

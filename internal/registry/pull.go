@@ -87,28 +87,11 @@ func (c *Client) resolveAt(ctx context.Context, ep endpoint, ref reference.Named
 	if err != nil {
 		return nil, errdefs.InvalidArgumentf("invalid reference %s: %v", ref, err)
 	}
-	// One authentication handshake serves the manifests (go-containerregistry takes a
-	// transport.Wrapper as it is) and the blobs, which are fetched here to resume them.
-	base, err := c.transport(ep)
+	authed, p, err := c.session(ctx, ep, repo, auth, ref)
 	if err != nil {
 		return nil, err
 	}
-	authed, err := transport.NewWithContext(ctx, repo.Registry, auth.authenticator(),
-		transport.NewUserAgent(transport.NewRetry(base), "berth"), []string{repo.Scope(transport.PullScope)})
-	if err != nil {
-		return nil, pullError(err, ref)
-	}
-	p, err := remote.NewPuller(remote.WithTransport(authed))
-	if err != nil {
-		return nil, err
-	}
-	var nref name.Reference
-	if d, ok := ref.(reference.Digested); ok {
-		nref = repo.Digest(d.Digest().String())
-	} else {
-		nref = repo.Tag(reference.TagNameOnly(ref).(reference.Tagged).Tag())
-	}
-	desc, err := p.Get(ctx, nref)
+	desc, err := p.Get(ctx, nameRef(repo, ref))
 	if err != nil {
 		return nil, pullError(err, ref)
 	}
@@ -165,6 +148,86 @@ func selectPlatform(idx ocispec.Index, want v1.Platform) (digest.Digest, bool) {
 		}
 	}
 	return "", false
+}
+
+// session is one authentication handshake for pulls from repo: its transport serves the
+// manifests (go-containerregistry takes a transport.Wrapper as it is) and the blobs, which are
+// fetched here to resume them.
+func (c *Client) session(ctx context.Context, ep endpoint, repo name.Repository, auth AuthConfig, ref reference.Named) (http.RoundTripper, *remote.Puller, error) {
+	base, err := c.transport(ep)
+	if err != nil {
+		return nil, nil, err
+	}
+	authed, err := transport.NewWithContext(ctx, repo.Registry, auth.authenticator(),
+		transport.NewUserAgent(transport.NewRetry(base), "berth"), []string{repo.Scope(transport.PullScope)})
+	if err != nil {
+		return nil, nil, pullError(err, ref)
+	}
+	p, err := remote.NewPuller(remote.WithTransport(authed))
+	return authed, p, err
+}
+
+// nameRef is ref (tagged or digested) in repo, as go-containerregistry names it.
+func nameRef(repo name.Repository, ref reference.Named) name.Reference {
+	if d, ok := ref.(reference.Digested); ok {
+		return repo.Digest(d.Digest().String())
+	}
+	return repo.Tag(reference.TagNameOnly(ref).(reference.Tagged).Tag())
+}
+
+// Distribution is what the registry (or a mirror) says about ref without pulling it: the
+// descriptor of its manifest or index and the platforms it is built for.
+func (c *Client) Distribution(ctx context.Context, ref reference.Named, auth AuthConfig) (ocispec.Descriptor, []ocispec.Platform, error) {
+	var lastErr error
+	for _, ep := range c.endpoints(reference.Domain(ref)) {
+		repo, err := ep.repository(reference.Path(ref))
+		if err != nil {
+			return ocispec.Descriptor{}, nil, errdefs.InvalidArgumentf("invalid reference %s: %v", ref, err)
+		}
+		desc, platforms, err := c.distributionAt(ctx, ep, repo, ref, auth)
+		if err == nil {
+			return desc, platforms, nil
+		}
+		lastErr = err
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return ocispec.Descriptor{}, nil, lastErr
+}
+
+func (c *Client) distributionAt(ctx context.Context, ep endpoint, repo name.Repository, ref reference.Named, auth AuthConfig) (ocispec.Descriptor, []ocispec.Platform, error) {
+	_, p, err := c.session(ctx, ep, repo, auth, ref)
+	if err != nil {
+		return ocispec.Descriptor{}, nil, err
+	}
+	rd, err := p.Get(ctx, nameRef(repo, ref))
+	if err != nil {
+		return ocispec.Descriptor{}, nil, pullError(err, ref)
+	}
+	desc := ocispec.Descriptor{MediaType: string(rd.MediaType), Digest: digest.Digest(rd.Digest.String()), Size: rd.Size}
+	var platforms []ocispec.Platform
+	if rd.MediaType.IsIndex() {
+		var idx ocispec.Index
+		if err := json.Unmarshal(rd.Manifest, &idx); err != nil {
+			return desc, nil, fmt.Errorf("manifest list of %s: %w", reference.FamiliarString(ref), err)
+		}
+		for _, m := range idx.Manifests {
+			if m.Platform != nil && m.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
+				platforms = append(platforms, *m.Platform)
+			}
+		}
+		return desc, platforms, nil
+	}
+	img, err := rd.Image()
+	if err != nil {
+		return desc, nil, pullError(err, ref)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return desc, nil, classify(err, "fetch the config of "+reference.FamiliarString(ref))
+	}
+	return desc, []ocispec.Platform{{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant, OSVersion: cfg.OSVersion}}, nil
 }
 
 // pullError words a failed manifest fetch as docker does.

@@ -3,6 +3,7 @@ package image
 
 import (
 	"context"
+	apiregistry "github.com/moby/moby/api/types/registry"
 	"io"
 
 	"github.com/moby/moby/api/types/image"
@@ -26,4 +27,5 @@ type Backend interface {
 	Import(ctx context.Context, r io.Reader, opts imagesvc.ImportOptions) (digest.Digest, error)
 	Pull(ctx context.Context, image string, allTags bool, opts imagesvc.PullOptions, rep imagesvc.Reporter) error
 	Push(ctx context.Context, image string, auth registry.AuthConfig, rep imagesvc.Reporter) error
+	Distribution(ctx context.Context, image string, auth registry.AuthConfig) (apiregistry.DistributionInspect, error)
 }

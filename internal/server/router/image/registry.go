@@ -49,3 +49,17 @@ func (rt *Router) push(w http.ResponseWriter, r *http.Request, vars map[string]s
 	stream.Finish(rt.backend.Push(r.Context(), image, auth, stream))
 	return nil
 }
+
+// distribution serves GET /distribution/{name}/json: the registry's descriptor and platforms for
+// name, nothing pulled.
+func (rt *Router) distribution(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+	auth, err := registry.DecodeAuthHeader(r.Header.Get("X-Registry-Auth"))
+	if err != nil {
+		return err
+	}
+	info, err := rt.backend.Distribution(r.Context(), vars["name"], auth)
+	if err != nil {
+		return err
+	}
+	return server.WriteJSON(w, http.StatusOK, info)
+}

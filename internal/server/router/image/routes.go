@@ -30,5 +30,6 @@ func (rt *Router) Routes() []server.Route {
 		{Method: "POST", Path: "/images/{name:.*}/tag", Handler: rt.tag},
 		{Method: "POST", Path: "/images/{name:.*}/push", Handler: rt.push},
 		{Method: "DELETE", Path: "/images/{name:.*}", Handler: rt.remove},
+		{Method: "GET", Path: "/distribution/{name:.*}/json", Handler: rt.distribution},
 	}
 }
