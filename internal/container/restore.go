@@ -2,6 +2,8 @@ package container
 
 import (
 	"context"
+	"os"
+	"syscall"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -30,6 +32,21 @@ func (s *Service) Restore(ctx context.Context) {
 			continue
 		}
 		s.restoreOne(ctx, c)
+	}
+	s.removeOrphanStateDirs()
+}
+
+// removeOrphanStateDirs removes the bundle and shim directories of containers berthd has no
+// record of (a removal it did not finish), unless a shim still serves one.
+func (s *Service) removeOrphanStateDirs() {
+	entries, _ := os.ReadDir(s.run.ExecRoot)
+	for _, e := range entries {
+		s.mu.Lock()
+		_, known := s.byID[e.Name()]
+		s.mu.Unlock()
+		if dir := s.stateDir(e.Name()); !known && e.IsDir() && shim.Gone(dir) {
+			os.RemoveAll(dir)
+		}
 	}
 }
 
@@ -64,6 +81,8 @@ func (s *Service) restoreOne(ctx context.Context, c *Container) {
 		s.unmountVolumes(c)
 		s.detachNetwork(c)
 		c.saveState(s.dir(c.ID))
+	} else {
+		s.undoUnfinishedStart(ctx, c)
 	}
 	p := c.HostConfig.RestartPolicy.Name
 	if c.ManualStop || !c.HasBeenStartedBefore || (p != "always" && p != "unless-stopped" && !(p == "on-failure" && c.State.ExitCode != 0)) {
@@ -72,4 +91,25 @@ func (s *Service) restoreOne(ctx context.Context, c *Container) {
 	if err := s.startLocked(ctx, c); err != nil {
 		s.log.Warn("restart on daemon start", "id", c.ID, "err", err)
 	}
+}
+
+// undoUnfinishedStart cleans up after a start that berthd was killed in: the record does not say
+// running, yet the runtime may have started the container (a shim serves it) and its rootfs may
+// be mounted. The start never completed, so it is undone, as a failed start would be; c.mu is held.
+func (s *Service) undoUnfinishedStart(ctx context.Context, c *Container) {
+	dir := s.stateDir(c.ID)
+	rt, err := s.runtimeFor(c)
+	if err != nil {
+		return
+	}
+	if !shim.Gone(dir) {
+		s.log.Warn("stopping a container whose start did not finish", "id", c.ID)
+		rt.Kill(ctx, c.ID, syscall.SIGKILL, true)
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		shim.WaitGone(wctx, dir)
+		cancel()
+	}
+	rt.Delete(ctx, c.ID)
+	s.layers.UnmountRW(c.ID)
+	os.RemoveAll(dir)
 }

@@ -156,6 +156,7 @@ func (d *Daemon) start() error {
 	}
 	images.SetRegistry(reg)
 	containers.Restore(context.Background())
+	nets.RemoveOrphans() // after the restore, which claims the namespaces of running containers
 	builder, err := build.New(context.Background(), filepath.Join(cfg.DataRoot, "build"), db, images, containers, layers, &http.Client{}, d.log.With("component", "build"))
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package network
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -259,6 +260,22 @@ func (s *Service) Detach(ctrID string, sb *Sandbox) {
 		}
 	}
 	removeNetNS(s.netnsPath(ctrID))
+}
+
+// RemoveOrphans removes the network namespaces no restored container claims: a start or a stop
+// that berthd did not finish before it was killed leaves one pinned, with its veth on a bridge.
+// It runs once the containers are restored and before any request is served.
+func (s *Service) RemoveOrphans() {
+	dir := filepath.Join(s.cfg.StateDir, "netns")
+	entries, _ := os.ReadDir(dir)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range entries {
+		if _, claimed := s.sandboxes[e.Name()]; !claimed {
+			s.log.Info("removing the network namespace of a run berthd did not finish", "container", e.Name())
+			removeNetNS(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // Restore re-adopts the network of a container that kept running while berthd was down:
