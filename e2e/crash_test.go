@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -10,15 +11,32 @@ import (
 	"time"
 )
 
-// TestDaemonKilledDuringContainerChurn kills berthd with SIGKILL while containers are being
-// created, started and removed, three times. After each restart every container it lists can be
-// inspected and removed, and once they are all gone nothing is left behind: no container
-// records, writable layers, bundle or shim directories, network namespaces or mounts.
+// TestDaemonKilledDuringContainerChurn kills berthd with SIGKILL while containers and networks are
+// being created, started and removed, three times. After each restart every container it lists
+// can be inspected and removed, and once they are all gone nothing is left behind: no container
+// records, writable layers, bundle or shim directories, network namespaces, bridges or mounts.
 func TestDaemonKilledDuringContainerChurn(t *testing.T) {
 	c := withBusybox(t, dockerCLI(t))
 	for round := range 3 {
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
+		var created sync.Map // network IDs seen, whose bridges must all be gone in the end
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				name := fmt.Sprintf("churn%d-%d", round, i)
+				if out, _, code := c.run("", "network", "create", name); code == 0 {
+					created.Store(strings.TrimSpace(out), true)
+					c.run("", "network", "rm", name)
+				}
+			}
+		}()
 		for range 3 {
 			wg.Add(1)
 			go func() {
@@ -40,6 +58,16 @@ func TestDaemonKilledDuringContainerChurn(t *testing.T) {
 		close(stop)
 		wg.Wait()
 		c.d.Restart()
+
+		for _, n := range strings.Fields(c.ok("network", "ls", "-q", "--filter", "name=churn")) {
+			c.ok("network", "rm", n)
+		}
+		created.Range(func(id, _ any) bool {
+			if br := "br-" + id.(string)[:12]; linkExists(br) {
+				t.Errorf("round %d: bridge %s of a removed network is left", round, br)
+			}
+			return true
+		})
 
 		ids := strings.Fields(c.ok("ps", "-aq"))
 		for _, id := range ids {
@@ -98,4 +126,9 @@ func shimsUnder(dir string) []string {
 		}
 	}
 	return out
+}
+
+func linkExists(name string) bool {
+	_, err := os.Stat("/sys/class/net/" + name)
+	return err == nil
 }

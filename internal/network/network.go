@@ -345,17 +345,22 @@ func (s *Service) Create(ctx context.Context, req network.CreateRequest) (networ
 		}
 	}
 	n := &net{record: r, pool: pool, eps: map[string]*Endpoint{}}
+	// The record comes before the bridge and goes after it (Remove): a crash in between leaves
+	// a network that the next start brings up, or that rm removes again, never a bridge that
+	// no record knows.
+	if err := s.put(&r); err != nil {
+		return network.CreateResponse{}, err
+	}
+	forget := func() { s.cfg.DB.Update(func(tx *metadata.Tx) error { return tx.Delete(bucket, r.ID) }) }
 	if err := s.bringUp(n); err != nil {
 		removeBridge(r.Bridge)
+		forget()
 		return network.CreateResponse{}, err
 	}
 	s.nets[r.ID] = n
 	if err := s.syncFirewall(); err != nil {
 		s.teardown(n)
-		return network.CreateResponse{}, err
-	}
-	if err := s.put(&r); err != nil {
-		s.teardown(n)
+		forget()
 		return network.CreateResponse{}, err
 	}
 	return network.CreateResponse{ID: r.ID}, nil
@@ -397,11 +402,8 @@ func (s *Service) Remove(ctx context.Context, ref string) error {
 	if len(n.eps) > 0 {
 		return errdefs.Forbiddenf("error while removing network: network %s has active endpoints (%s)", n.Name, strings.Join(n.endpointNames(), ", "))
 	}
-	if err := s.cfg.DB.Update(func(tx *metadata.Tx) error { return tx.Delete(bucket, n.ID) }); err != nil {
-		return err
-	}
 	s.teardown(n)
-	return nil
+	return s.cfg.DB.Update(func(tx *metadata.Tx) error { return tx.Delete(bucket, n.ID) })
 }
 
 func (n *net) endpointNames() []string {
