@@ -132,3 +132,39 @@ func linkExists(name string) bool {
 	_, err := os.Stat("/sys/class/net/" + name)
 	return err == nil
 }
+
+// TestConcurrentVolumeImageChurn: volume create/rm, runs that mount them, and tag/rmi of the
+// image those runs use, all at once. It once deadlocked: rmi asked which containers use the image
+// from inside its metadata transaction, while a starting container held its lock waiting for the
+// volume service, which waited for the metadata store.
+func TestConcurrentVolumeImageChurn(t *testing.T) {
+	c := withBusybox(t, dockerCLI(t))
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(4 * time.Second)
+	for w := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; time.Now().Before(deadline); i++ {
+				v := fmt.Sprintf("churn%d-%d", w, i)
+				c.run("", "volume", "create", v)
+				c.run("", "run", "--rm", "-v", v+":/d", "busybox", "touch", "/d/x")
+				c.run("", "volume", "rm", v)
+				c.run("", "tag", "busybox", "churn"+v)
+				c.run("", "rmi", "churn"+v)
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(90 * time.Second):
+		c.d.Dump() // goroutine stacks into the daemon's log, printed with the failure
+		<-done     // with the daemon gone, the workers' commands fail at once
+		t.Fatal("volume and image operations still stuck 90 s after the churn ended")
+	}
+	if out := c.ok("volume", "ls", "-q"); strings.TrimSpace(out) != "" {
+		t.Fatalf("volumes left: %q", out)
+	}
+}

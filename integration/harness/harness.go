@@ -255,3 +255,15 @@ func (d *Daemon) removeContainers() {
 		}
 	}
 }
+
+// Dump makes the daemon write its goroutine stacks to its log (SIGQUIT, which also ends it), for
+// a test that found it stuck.
+func (d *Daemon) Dump() {
+	if d.cmd != nil && d.cmd.Process != nil {
+		d.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-d.done:
+		case <-time.After(5 * time.Second):
+		}
+	}
+}

@@ -105,7 +105,9 @@ func (s *Service) undoUnfinishedStart(ctx context.Context, c *Container) {
 	if !shim.Gone(dir) {
 		s.log.Warn("stopping a container whose start did not finish", "id", c.ID)
 		rt.Kill(ctx, c.ID, syscall.SIGKILL, true)
-		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		// The shim itself too: it may hold the output for attach clients that will not come.
+		shim.Kill(dir)
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		shim.WaitGone(wctx, dir)
 		cancel()
 	}

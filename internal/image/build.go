@@ -123,6 +123,10 @@ func (s *Service) HiddenImages() (map[digest.Digest]*Image, error) {
 // DropHidden removes the records of the hidden images among ids that no container uses, then
 // collects garbage; it returns the bytes of layers freed.
 func (s *Service) DropHidden(ctx context.Context, ids []digest.Digest) (int64, error) {
+	inUse := map[digest.Digest]bool{} // asked outside the transaction, as in Remove
+	for _, id := range ids {
+		_, _, inUse[id] = s.userOf(id)
+	}
 	s.mu.Lock()
 	err := s.db.Update(func(tx *metadata.Tx) error {
 		for _, id := range ids {
@@ -134,7 +138,7 @@ func (s *Service) DropHidden(ctx context.Context, ids []digest.Digest) (int64, e
 			if !ok || !rec.Hidden {
 				continue
 			}
-			if _, _, inUse := s.userOf(id); inUse {
+			if inUse[id] {
 				continue
 			}
 			if err := tx.Delete(bucketImages, id.String()); err != nil {

@@ -16,10 +16,18 @@ import (
 // image deleted once no name is left; an ID deletes the image, which needs force when names in several
 // repositories point at it.
 func (s *Service) Remove(ctx context.Context, name string, force bool) ([]image.DeleteResponse, error) {
+	// The containers using the image are looked up before the write transaction, never in it:
+	// the container service takes container locks, whose holders may wait for the metadata
+	// store (through the volume service), so asking from inside the transaction can deadlock.
+	pre, err := s.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	user, running, inUse := s.userOf(pre.ID)
 	s.mu.Lock()
 	var out []image.DeleteResponse
 	var deleted bool
-	err := s.db.Update(func(tx *metadata.Tx) error {
+	err = s.db.Update(func(tx *metadata.Tx) error {
 		snap, err := s.snapshot(tx)
 		if err != nil {
 			return err
@@ -28,7 +36,9 @@ func (s *Service) Remove(ctx context.Context, name string, force bool) ([]image.
 		if err != nil {
 			return err
 		}
-		user, running, inUse := s.userOf(img.ID)
+		if img.ID != pre.ID {
+			return errdefs.Conflictf("conflict: %s was retagged while being removed; try again", name)
+		}
 		byID := ref == "" || strings.Contains(ref, "@")
 		if inUse && byID {
 			if running {

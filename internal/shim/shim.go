@@ -411,6 +411,24 @@ func WaitGone(ctx context.Context, stateDir string) error {
 	}
 }
 
+// Kill ends the shim serving stateDir, if any, at once: for a run being undone, whose shim may
+// be holding output for attach clients that will never come.
+func Kill(stateDir string) {
+	stateDir = absDir(stateDir)
+	pid, err := readPid(filepath.Join(stateDir, wire.ShimPidFile))
+	if err != nil {
+		return
+	}
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	if procAlive(pid) && isShimFor(pid, stateDir) {
+		unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+	}
+}
+
 // Gone reports whether no shim serves stateDir any more.
 func Gone(stateDir string) bool {
 	stateDir = absDir(stateDir)
