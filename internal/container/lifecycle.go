@@ -377,7 +377,7 @@ func (s *Service) monitor(c *Container, pid int) {
 		c.mu.Unlock()
 		return // a newer run owns the container
 	}
-	code := -1
+	code := 255 // the shim died without recording the exit, as restore records it too
 	if err == nil {
 		code = exit.ExitCode
 	}
