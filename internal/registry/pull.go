@@ -68,18 +68,27 @@ func (c *Client) puller(ep endpoint, auth AuthConfig) (*remote.Puller, error) {
 // manifest for platform from an index. explicitPlatform makes a single-platform image that does
 // not match an error, as docker does for --platform.
 func (c *Client) Resolve(ctx context.Context, ref reference.Named, auth AuthConfig, platform v1.Platform, explicitPlatform bool) (*Source, error) {
+	return fromEndpoints(ctx, c, ref, func(ep endpoint) (*Source, error) {
+		return c.resolveAt(ctx, ep, ref, auth, platform, explicitPlatform)
+	})
+}
+
+// fromEndpoints asks ref's mirrors, then its registry (see endpoints), until one answers; the
+// last failure is the error.
+func fromEndpoints[T any](ctx context.Context, c *Client, ref reference.Named, at func(endpoint) (T, error)) (T, error) {
+	var zero T
 	var lastErr error
 	for _, ep := range c.endpoints(reference.Domain(ref)) {
-		src, err := c.resolveAt(ctx, ep, ref, auth, platform, explicitPlatform)
+		v, err := at(ep)
 		if err == nil {
-			return src, nil
+			return v, nil
 		}
 		lastErr = err
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return nil, lastErr
+	return zero, lastErr
 }
 
 func (c *Client) resolveAt(ctx context.Context, ep endpoint, ref reference.Named, auth AuthConfig, platform v1.Platform, explicitPlatform bool) (*Source, error) {
@@ -136,12 +145,20 @@ func (c *Client) resolveAt(ctx context.Context, ep endpoint, ref reference.Named
 	return src, nil
 }
 
-// selectPlatform picks the first manifest of idx for platform, skipping attestations.
-func selectPlatform(idx ocispec.Index, want v1.Platform) (digest.Digest, bool) {
+// imageEntries are the manifests of idx that are images for a platform (not attestations).
+func imageEntries(idx ocispec.Index) []ocispec.Descriptor {
+	var out []ocispec.Descriptor
 	for _, m := range idx.Manifests {
-		if m.Platform == nil || m.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
-			continue
+		if m.Platform != nil && m.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
+			out = append(out, m)
 		}
+	}
+	return out
+}
+
+// selectPlatform picks the first image of idx for platform.
+func selectPlatform(idx ocispec.Index, want v1.Platform) (digest.Digest, bool) {
+	for _, m := range imageEntries(idx) {
 		got := v1.Platform{OS: m.Platform.OS, Architecture: m.Platform.Architecture, Variant: m.Platform.Variant, OSVersion: m.Platform.OSVersion}
 		if got.Satisfies(want) {
 			return m.Digest, true
@@ -178,56 +195,51 @@ func nameRef(repo name.Repository, ref reference.Named) name.Reference {
 // Distribution is what the registry (or a mirror) says about ref without pulling it: the
 // descriptor of its manifest or index and the platforms it is built for.
 func (c *Client) Distribution(ctx context.Context, ref reference.Named, auth AuthConfig) (ocispec.Descriptor, []ocispec.Platform, error) {
-	var lastErr error
-	for _, ep := range c.endpoints(reference.Domain(ref)) {
-		repo, err := ep.repository(reference.Path(ref))
-		if err != nil {
-			return ocispec.Descriptor{}, nil, errdefs.InvalidArgumentf("invalid reference %s: %v", ref, err)
-		}
-		desc, platforms, err := c.distributionAt(ctx, ep, repo, ref, auth)
-		if err == nil {
-			return desc, platforms, nil
-		}
-		lastErr = err
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return ocispec.Descriptor{}, nil, lastErr
+	d, err := fromEndpoints(ctx, c, ref, func(ep endpoint) (distribution, error) {
+		return c.distributionAt(ctx, ep, ref, auth)
+	})
+	return d.desc, d.platforms, err
 }
 
-func (c *Client) distributionAt(ctx context.Context, ep endpoint, repo name.Repository, ref reference.Named, auth AuthConfig) (ocispec.Descriptor, []ocispec.Platform, error) {
+type distribution struct {
+	desc      ocispec.Descriptor
+	platforms []ocispec.Platform
+}
+
+func (c *Client) distributionAt(ctx context.Context, ep endpoint, ref reference.Named, auth AuthConfig) (distribution, error) {
+	repo, err := ep.repository(reference.Path(ref))
+	if err != nil {
+		return distribution{}, errdefs.InvalidArgumentf("invalid reference %s: %v", ref, err)
+	}
 	_, p, err := c.session(ctx, ep, repo, auth, ref)
 	if err != nil {
-		return ocispec.Descriptor{}, nil, err
+		return distribution{}, err
 	}
 	rd, err := p.Get(ctx, nameRef(repo, ref))
 	if err != nil {
-		return ocispec.Descriptor{}, nil, pullError(err, ref)
+		return distribution{}, pullError(err, ref)
 	}
-	desc := ocispec.Descriptor{MediaType: string(rd.MediaType), Digest: digest.Digest(rd.Digest.String()), Size: rd.Size}
-	var platforms []ocispec.Platform
+	d := distribution{desc: ocispec.Descriptor{MediaType: string(rd.MediaType), Digest: digest.Digest(rd.Digest.String()), Size: rd.Size}}
 	if rd.MediaType.IsIndex() {
 		var idx ocispec.Index
 		if err := json.Unmarshal(rd.Manifest, &idx); err != nil {
-			return desc, nil, fmt.Errorf("manifest list of %s: %w", reference.FamiliarString(ref), err)
+			return distribution{}, fmt.Errorf("manifest list of %s: %w", reference.FamiliarString(ref), err)
 		}
-		for _, m := range idx.Manifests {
-			if m.Platform != nil && m.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
-				platforms = append(platforms, *m.Platform)
-			}
+		for _, m := range imageEntries(idx) {
+			d.platforms = append(d.platforms, *m.Platform)
 		}
-		return desc, platforms, nil
+		return d, nil
 	}
 	img, err := rd.Image()
 	if err != nil {
-		return desc, nil, pullError(err, ref)
+		return distribution{}, pullError(err, ref)
 	}
 	cfg, err := img.ConfigFile()
 	if err != nil {
-		return desc, nil, classify(err, "fetch the config of "+reference.FamiliarString(ref))
+		return distribution{}, classify(err, "fetch the config of "+reference.FamiliarString(ref))
 	}
-	return desc, []ocispec.Platform{{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant, OSVersion: cfg.OSVersion}}, nil
+	d.platforms = []ocispec.Platform{{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant, OSVersion: cfg.OSVersion}}
+	return d, nil
 }
 
 // pullError words a failed manifest fetch as docker does.
