@@ -380,25 +380,35 @@ func Status(stateDir string) (running bool, pid int, exit *ExitStatus, err error
 	return false, pid, nil, nil
 }
 
+// liveShim returns a pidfd of the shim serving stateDir, or false when none runs. The shim is
+// checked after the pidfd pins its pid, so a recycled pid cannot pass for it.
+func liveShim(stateDir string) (int, bool) {
+	stateDir = absDir(stateDir)
+	pid, err := readPid(filepath.Join(stateDir, wire.ShimPidFile))
+	if err != nil {
+		return -1, false
+	}
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return -1, false // no such process
+	}
+	if !procAlive(pid) || !isShimFor(pid, stateDir) {
+		unix.Close(fd)
+		return -1, false
+	}
+	return fd, true
+}
+
 // WaitGone waits until the shim serving stateDir, if any, has exited. A shim records the exit
 // before it deletes the container from the runtime, so the runtime's state (and the cgroup)
 // lasts until the shim is gone: a new run with the same ID, or a cleanup that would otherwise
 // run the runtime's delete itself, waits here first.
 func WaitGone(ctx context.Context, stateDir string) error {
-	stateDir = absDir(stateDir)
-	pid, err := readPid(filepath.Join(stateDir, wire.ShimPidFile))
-	if err != nil {
+	fd, ok := liveShim(stateDir)
+	if !ok {
 		return nil
-	}
-	fd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return nil // no such process
 	}
 	defer unix.Close(fd)
-	// Checked after the pidfd pins the pid, so a recycled one cannot pass for the shim.
-	if !procAlive(pid) || !isShimFor(pid, stateDir) {
-		return nil
-	}
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	for {
 		n, err := unix.Poll(fds, 50) // short slices, so that ctx is honoured
@@ -414,26 +424,19 @@ func WaitGone(ctx context.Context, stateDir string) error {
 // Kill ends the shim serving stateDir, if any, at once: for a run being undone, whose shim may
 // be holding output for attach clients that will never come.
 func Kill(stateDir string) {
-	stateDir = absDir(stateDir)
-	pid, err := readPid(filepath.Join(stateDir, wire.ShimPidFile))
-	if err != nil {
-		return
-	}
-	fd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return
-	}
-	defer unix.Close(fd)
-	if procAlive(pid) && isShimFor(pid, stateDir) {
+	if fd, ok := liveShim(stateDir); ok {
 		unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+		unix.Close(fd)
 	}
 }
 
 // Gone reports whether no shim serves stateDir any more.
 func Gone(stateDir string) bool {
-	stateDir = absDir(stateDir)
-	pid, err := readPid(filepath.Join(stateDir, wire.ShimPidFile))
-	return err != nil || !procAlive(pid) || !isShimFor(pid, stateDir)
+	fd, ok := liveShim(stateDir)
+	if ok {
+		unix.Close(fd)
+	}
+	return !ok
 }
 
 // statusGrace is how long Status waits for a finishing shim's exit record.
