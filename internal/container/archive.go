@@ -103,9 +103,12 @@ func containerPath(root, h string) string {
 	return "/" + filepath.ToSlash(rel)
 }
 
+// within reports whether slash path p is dir or below it.
+func within(p, dir string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
+
 func (v *pathView) mountAt(cpath string) *viewMount {
 	for i := range v.mounts {
-		if m := &v.mounts[i]; cpath == m.dest || strings.HasPrefix(cpath, m.dest+"/") {
+		if m := &v.mounts[i]; within(cpath, m.dest) {
 			return m
 		}
 	}
@@ -119,11 +122,12 @@ func (v *pathView) resolve(p string) (resolvedPath, *viewMount, error) {
 	if err != nil {
 		return rp, nil, err
 	}
-	m := v.mountAt(containerPath(v.root, rp.host))
+	cpath := containerPath(v.root, rp.host)
+	m := v.mountAt(cpath)
 	if m == nil {
 		return rp, nil, nil
 	}
-	rest := strings.TrimPrefix(containerPath(v.root, rp.host), m.dest)
+	rest := strings.TrimPrefix(cpath, m.dest)
 	if rest == "" {
 		return resolvedPath{host: m.src, name: rp.name}, m, nil
 	}
@@ -138,7 +142,7 @@ func (v *pathView) resolve(p string) (resolvedPath, *viewMount, error) {
 // containerPathOf is the container's name for host path h of the view.
 func (v *pathView) containerPathOf(h string) string {
 	for _, m := range v.mounts {
-		if h == m.src || strings.HasPrefix(h, m.src+"/") {
+		if within(h, m.src) {
 			return path.Join(m.dest, filepath.ToSlash(strings.TrimPrefix(h, m.src)))
 		}
 	}
@@ -278,16 +282,9 @@ func writeView(ctx context.Context, tw *tar.Writer, v *pathView, dir, cpath, nam
 	if len(under) == 0 {
 		return archive.WriteTree(ctx, tw, dir, name, nil)
 	}
-	inMount := func(c string) bool {
-		for _, m := range under {
-			if c == m.dest || strings.HasPrefix(c, m.dest+"/") {
-				return true
-			}
-		}
-		return false
-	}
 	err := archive.WriteTree(ctx, tw, dir, name, func(rel string, _ os.FileInfo, hdr *tar.Header) (*tar.Header, error) {
-		if rel != "." && inMount(path.Join(cpath, filepath.ToSlash(rel))) {
+		c := path.Join(cpath, filepath.ToSlash(rel))
+		if rel != "." && slices.ContainsFunc(under, func(m viewMount) bool { return within(c, m.dest) }) {
 			return nil, nil
 		}
 		return hdr, nil
