@@ -3,7 +3,6 @@ package system
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -47,22 +46,17 @@ func NewEventsCommand(c *cli.Cli) *cobra.Command {
 // printEvent writes docker's line for an event: time, type, action, actor and its attributes.
 func printEvent(out io.Writer, m events.Message) error {
 	var b strings.Builder
-	switch {
-	case m.TimeNano != 0:
-		b.WriteString(time.Unix(0, m.TimeNano).Format("2006-01-02T15:04:05.000000000Z07:00") + " ")
-	case m.Time != 0:
-		b.WriteString(time.Unix(m.Time, 0).Format("2006-01-02T15:04:05.000000000Z07:00") + " ")
+	if ts := m.TimeNano; ts != 0 || m.Time != 0 {
+		if ts == 0 {
+			ts = m.Time * int64(time.Second)
+		}
+		b.WriteString(time.Unix(0, ts).Format("2006-01-02T15:04:05.000000000Z07:00") + " ")
 	}
 	fmt.Fprintf(&b, "%s %s %s", m.Type, m.Action, m.Actor.ID)
 	if len(m.Actor.Attributes) > 0 {
-		keys := make([]string, 0, len(m.Actor.Attributes))
-		for k := range m.Actor.Attributes {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		attrs := make([]string, len(keys))
-		for i, k := range keys {
-			attrs[i] = k + "=" + m.Actor.Attributes[k]
+		var attrs []string
+		for _, k := range format.SortedKeys(m.Actor.Attributes) {
+			attrs = append(attrs, k+"="+m.Actor.Attributes[k])
 		}
 		b.WriteString(" (" + strings.Join(attrs, ", ") + ")")
 	}
