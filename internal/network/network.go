@@ -243,6 +243,10 @@ func (s *Service) put(r *record) error {
 	return s.cfg.DB.Update(func(tx *metadata.Tx) error { return tx.Put(bucket, r.ID, r) })
 }
 
+func (s *Service) drop(id string) error {
+	return s.cfg.DB.Update(func(tx *metadata.Tx) error { return tx.Delete(bucket, id) })
+}
+
 func (s *Service) byName(name string) *net {
 	for _, n := range s.nets {
 		if n.Name == name {
@@ -351,16 +355,15 @@ func (s *Service) Create(ctx context.Context, req network.CreateRequest) (networ
 	if err := s.put(&r); err != nil {
 		return network.CreateResponse{}, err
 	}
-	forget := func() { s.cfg.DB.Update(func(tx *metadata.Tx) error { return tx.Delete(bucket, r.ID) }) }
 	if err := s.bringUp(n); err != nil {
 		removeBridge(r.Bridge)
-		forget()
+		s.drop(r.ID)
 		return network.CreateResponse{}, err
 	}
 	s.nets[r.ID] = n
 	if err := s.syncFirewall(); err != nil {
 		s.teardown(n)
-		forget()
+		s.drop(r.ID)
 		return network.CreateResponse{}, err
 	}
 	return network.CreateResponse{ID: r.ID}, nil
@@ -403,7 +406,7 @@ func (s *Service) Remove(ctx context.Context, ref string) error {
 		return errdefs.Forbiddenf("error while removing network: network %s has active endpoints (%s)", n.Name, strings.Join(n.endpointNames(), ", "))
 	}
 	s.teardown(n)
-	return s.cfg.DB.Update(func(tx *metadata.Tx) error { return tx.Delete(bucket, n.ID) })
+	return s.drop(n.ID)
 }
 
 func (n *net) endpointNames() []string {
