@@ -223,55 +223,38 @@ func (s *Service) joinNamespaces(c *Container, in *oci.Input) error {
 		}
 		in.IPCShmPath = dir
 	}
-	pidOf := func(ref, what string) (string, error) {
+	// donor is the running container ref, with its /proc directory.
+	donor := func(ref, what string) (*Container, string, error) {
 		other, err := s.Get(ref)
 		if err != nil {
-			return "", err
+			return nil, "", err
 		}
 		if other == c {
-			return "", errdefs.InvalidArgumentf("cannot join own %s namespace", what)
+			return nil, "", errdefs.InvalidArgumentf("cannot join own %s namespace", what)
 		}
 		other.mu.Lock()
 		defer other.mu.Unlock()
 		if !other.State.Running {
-			return "", errdefs.Conflictf("cannot join %s of a non running container: %s", what, other.ID)
+			return nil, "", errdefs.Conflictf("cannot join %s of a non running container: %s", what, other.ID)
 		}
-		return "/proc/" + strconv.Itoa(other.State.Pid), nil
+		return other, "/proc/" + strconv.Itoa(other.State.Pid), nil
 	}
 	if ref := c.HostConfig.PidMode.Container(); ref != "" {
-		proc, err := pidOf(ref, "PID")
+		_, proc, err := donor(ref, "PID")
 		if err != nil {
 			return err
 		}
 		in.PidNSPath = proc + "/ns/pid"
 	}
 	if ref := c.HostConfig.IpcMode.Container(); ref != "" {
-		proc, err := pidOf(ref, "IPC")
+		other, proc, err := donor(ref, "IPC")
 		if err != nil {
 			return err
 		}
-		other, _ := s.Get(ref)
 		if !other.HostConfig.IpcMode.IsShareable() {
 			return errdefs.InvalidArgumentf("non-shareable IPC (hint: use IpcMode:shareable for the donor container)")
 		}
 		in.IPCNSPath, in.IPCShmPath = proc+"/ns/ipc", s.shmDir(other.ID)
-	}
-	return nil
-}
-
-// shmDir is where the /dev/shm of an --ipc shareable container is mounted on the host.
-func (s *Service) shmDir(id string) string { return filepath.Join(s.run.ShmRoot, id) }
-
-func mountShm(dir string, size int64) error {
-	if size <= 0 {
-		size = oci.DefaultShmSize
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	unix.Unmount(dir, unix.MNT_DETACH) // a run whose exit berthd did not see
-	if err := unix.Mount("shm", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777,size="+strconv.FormatInt(size, 10)); err != nil {
-		return fmt.Errorf("mount the shareable /dev/shm: %w", err)
 	}
 	return nil
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -350,11 +352,32 @@ func (s *Service) unmountVolumes(c *Container) {
 		}
 	}
 	if c.HostConfig.IpcMode.IsShareable() {
-		// Detached: containers that joined keep the tmpfs through their own binds.
-		dir := s.shmDir(c.ID)
-		syscall.Unmount(dir, syscall.MNT_DETACH)
-		os.Remove(dir)
+		unmountShm(s.shmDir(c.ID))
 	}
+}
+
+// shmDir is where the /dev/shm of an --ipc shareable container is mounted on the host.
+func (s *Service) shmDir(id string) string { return filepath.Join(s.run.ShmRoot, id) }
+
+func mountShm(dir string, size int64) error {
+	if size <= 0 {
+		size = oci.DefaultShmSize
+	}
+	unmountShm(dir) // a run whose exit berthd did not see
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := syscall.Mount("shm", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, "mode=1777,size="+strconv.FormatInt(size, 10)); err != nil {
+		return fmt.Errorf("mount the shareable /dev/shm: %w", err)
+	}
+	return nil
+}
+
+// unmountShm takes a shareable /dev/shm away, detached: containers that joined keep the tmpfs
+// through their own binds.
+func unmountShm(dir string) {
+	syscall.Unmount(dir, syscall.MNT_DETACH)
+	os.Remove(dir)
 }
 
 // mountPoints is the Mounts list of inspect and ps, by destination.
