@@ -28,14 +28,14 @@ const BuildStepAux = "berthStep"
 
 // BuildStep is one step starting (Done false) or ending.
 type BuildStep struct {
-	N        int    `json:"n"`     // 1-based, over the whole build
-	Total    int    `json:"total"` // steps in the build
-	Stage    string `json:"stage,omitempty"`
-	Index    int    `json:"index"` // 1-based within the stage
-	Count    int    `json:"count"` // steps in the stage
-	Text     string `json:"text"`  // the instruction as written
-	Done     bool   `json:"done,omitempty"`
-	Cached   bool   `json:"cached,omitempty"`
-	Millis   int64  `json:"ms,omitempty"` // duration, on the end event
-	Error    string `json:"error,omitempty"`
+	N      int    `json:"n"`     // 1-based, over the whole build
+	Total  int    `json:"total"` // steps in the build
+	Stage  string `json:"stage,omitempty"`
+	Index  int    `json:"index"` // 1-based within the stage
+	Count  int    `json:"count"` // steps in the stage
+	Text   string `json:"text"`  // the instruction as written
+	Done   bool   `json:"done,omitempty"`
+	Cached bool   `json:"cached,omitempty"`
+	Millis int64  `json:"ms,omitempty"` // duration, on the end event
+	Error  string `json:"error,omitempty"`
 }
